@@ -88,11 +88,21 @@ impl fmt::Debug for PrivateKey {
 }
 
 /// An RSA public key: Alipay's (to verify what it sends) or the app's (to show or pair-check).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PublicKey {
     inner: rsa::PublicKey,
     format: KeyFormat,
 }
+
+/// Equal when the key is the same, whatever file format it was read from: the same key as a
+/// PEM file and as the console's one-line base64 must compare equal (own-key checks rely on it).
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+}
+
+impl Eq for PublicKey {}
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -110,20 +120,20 @@ enum Armor<'a> {
 
 fn unarmor(text: &str) -> Armor<'_> {
     let t = text.trim_start_matches('\u{feff}').trim();
-    if let Some(rest) = t.strip_prefix("-----BEGIN ") {
-        if let Some(end) = rest.find("-----") {
-            let label = &rest[..end];
-            let after = &rest[end + 5..];
-            let body_end = after.find("-----END").unwrap_or(after.len());
-            let body: String = after[..body_end]
-                .lines()
-                // PEM headers such as `Proc-Type:` belong to encrypted legacy keys.
-                .filter(|l| !l.contains(':'))
-                .flat_map(|l| l.chars())
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            return Armor::Pem { label, body };
-        }
+    if let Some(rest) = t.strip_prefix("-----BEGIN ")
+        && let Some(end) = rest.find("-----")
+    {
+        let label = &rest[..end];
+        let after = &rest[end + 5..];
+        let body_end = after.find("-----END").unwrap_or(after.len());
+        let body: String = after[..body_end]
+            .lines()
+            // PEM headers such as `Proc-Type:` belong to encrypted legacy keys.
+            .filter(|l| !l.contains(':'))
+            .flat_map(|l| l.chars())
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        return Armor::Pem { label, body };
     }
     Armor::Bare(t.chars().filter(|c| !c.is_whitespace()).collect())
 }
@@ -151,14 +161,14 @@ fn der_failure(src: &str, der: &[u8], msg: String) -> KeyError {
             }
             _ => None,
         };
-        if let Some(want) = declared {
-            if want > der.len() {
-                return KeyError::Truncated {
-                    src: src.into(),
-                    got: der.len(),
-                    want,
-                };
-            }
+        if let Some(want) = declared
+            && want > der.len()
+        {
+            return KeyError::Truncated {
+                src: src.into(),
+                got: der.len(),
+                want,
+            };
         }
     }
     KeyError::Malformed {
@@ -283,10 +293,17 @@ impl PrivateKey {
     }
 
     /// Signs `content` (the canonical string) and returns standard base64 with padding.
+    ///
+    /// The private-key operation is constant-time (rsa 0.10 works on crypto-bigint; 0.9 carried
+    /// the Marvin timing advisory RUSTSEC-2023-0071) and is also blinded. The blinding RNG is
+    /// passed explicitly rather than left to rsa's `getrandom` default feature, so that turning
+    /// off default features can never silently sign unblinded. Blinding does not change the
+    /// signature: PKCS#1 v1.5 stays deterministic.
     pub fn sign(&self, content: &[u8], sign_type: SignType) -> Result<String, SignError> {
+        let mut rng = rand::rng();
         let sig = match sign_type {
-            SignType::Rsa2 => self.inner.pkcs1v15_sign::<Sha256>(content),
-            SignType::Rsa => self.inner.pkcs1v15_sign::<sha1::Sha1>(content),
+            SignType::Rsa2 => self.inner.pkcs1v15_sign_with_rng::<Sha256, _>(&mut rng, content),
+            SignType::Rsa => self.inner.pkcs1v15_sign_with_rng::<sha1::Sha1, _>(&mut rng, content),
         }
         .map_err(|e| SignError::Signing(e.to_string()))?;
         Ok(encode_signature(&sig))

@@ -5,16 +5,29 @@
 //! No database and no GUI here: this crate is usable on its own. Money is [`Amount`]
 //! (exact, two decimals), never a float. Private keys never appear in `Debug` output.
 
+pub mod callback;
+pub mod cert;
+pub mod client;
 pub mod clock;
+pub mod form;
 pub mod keys;
 pub mod money;
 pub mod params;
+pub mod pay;
 pub mod request;
+pub mod response;
 pub mod sign;
+pub mod trade;
 
+pub use cert::{CertError, CertMode};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use keys::{KeyError, PrivateKey, PublicKey};
 pub use money::{Amount, AmountError};
 pub use params::Params;
+pub use pay::{PayError, PayProduct, PayRequest, pay_form, pay_link, signed_pay_params};
 pub use request::{AppIdentity, Urls};
 pub use sign::{SignError, SignType};
+pub use callback::{CallbackError, CallbackInput, CallbackKind, VerifiedCallback, parse_callback, verify_callback, verify_callback_with_hint};
+pub use trade::{TradeRef, TradeStatus};
+pub use client::{GatewayClient, GatewayConfig, GatewayError, RefundRequest, TransportKind};
+pub use response::{ResponseError, VerifiedResponse, verify_response};
