@@ -1,0 +1,2 @@
+// Hand-kept copy of the IPC contract (.tmp/APP_CONTRACT.md); ts-rs output with the same name replaces it.
+export type OperationResultGrant = { changed: boolean, message: string, };

@@ -1,0 +1,19 @@
+import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
+
+// Hash history: the Tauri asset protocol serves index.html only at the root.
+export const routes: RouteRecordRaw[] = [
+  { path: '/', redirect: '/orders' },
+  { path: '/orders', name: 'orders', component: () => import('./views/OrdersView.vue'), meta: { titleKey: 'nav.orders' } },
+  { path: '/pay', name: 'pay', component: () => import('./views/PayView.vue'), meta: { titleKey: 'nav.pay' } },
+  { path: '/verify', name: 'verify', component: () => import('./views/VerifyView.vue'), meta: { titleKey: 'nav.verify' } },
+  { path: '/refunds', name: 'refunds', component: () => import('./views/RefundsView.vue'), meta: { titleKey: 'nav.refunds' } },
+  { path: '/grants', name: 'grants', component: () => import('./views/GrantsView.vue'), meta: { titleKey: 'nav.grants' } },
+  // Reconcile (对账): route and nav entry arrive together with the backend's reconciliation
+  // commands (bill download + match). Until then there is deliberately no view here.
+  { path: '/keys', name: 'keys', component: () => import('./views/KeysView.vue'), meta: { titleKey: 'nav.keys' } },
+  { path: '/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { titleKey: 'nav.audit' } },
+  { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { titleKey: 'nav.settings' } },
+  { path: '/:pathMatch(.*)*', redirect: '/orders' },
+]
+
+export const router = createRouter({ history: createWebHashHistory(), routes })
