@@ -5,6 +5,7 @@
 //! No database and no GUI here: this crate is usable on its own. Money is [`Amount`]
 //! (exact, two decimals), never a float. Private keys never appear in `Debug` output.
 
+pub mod bill;
 pub mod callback;
 pub mod cert;
 pub mod client;

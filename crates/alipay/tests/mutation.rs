@@ -66,8 +66,13 @@ fn load(name: &str) -> Vec<Value> {
 /// escape, undecodable bytes, duplicate key, no or undecodable sign): such input must be refused.
 fn callback_content(input: &str) -> Option<(String, Vec<u8>)> {
     let t = input.trim();
+    // A URL's query starts at its first '?' (RFC 3986); a bare query or body has no URL prefix.
+    let is_url_prefix = |p: &str| {
+        let lower = p.get(..8).unwrap_or(p).to_ascii_lowercase();
+        lower.starts_with("http://") || lower.starts_with("https://") || !p.contains(['=', '&'])
+    };
     let part = match t.find('?') {
-        Some(q) if !t[..q].contains(['=', '&']) => {
+        Some(q) if is_url_prefix(&t[..q]) => {
             let rest = &t[q + 1..];
             rest.split_once('#').map_or(rest, |(a, _)| a).trim()
         }

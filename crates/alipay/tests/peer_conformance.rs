@@ -146,7 +146,7 @@ fn peer_links_carry_exactly_the_signed_parameters() {
         let query = match (v["link"].as_str(), v["query"].as_str()) {
             (Some(link), _) => link.split_once('?').unwrap().1.to_string(),
             (None, Some(q)) => q.to_string(),
-            // The POST form: its fields were read from the HTML by the generator.
+            // The POST form (its fields were read from the HTML) and the bare signer: no link.
             (None, None) => continue,
         };
         let mut got = BTreeMap::new();
