@@ -1,0 +1,443 @@
+//! Browsing orders: filters, keyset pagination (newest first: created_time DESC, id DESC), and the
+//! order detail with everything attached to it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDateTime;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Query, Store, Tx, parse_sqlite_time, sqlite_time};
+use crate::domain::{OrderStatus, RefundStatus};
+use crate::error::{Result, StoreError};
+use crate::queries::{self, in_list};
+use crate::rows::{
+    AuditRow, CouponLogRow, CouponRow, CreditRow, GrantRow, OrderCourseRow, OrderRow, RefundRow,
+    UserRow, order_cols, user_cols,
+};
+
+/// Who placed the order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserRef {
+    Id(i64),
+    Mobile(String),
+    Username(String),
+}
+
+/// Orders by what Paydesk knows of their refunds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundFilter {
+    /// No refund record at all.
+    None,
+    /// At least one refund record, any state.
+    Any,
+    /// At least one refund in this state.
+    State(RefundStatus),
+}
+
+/// A position in the newest-first order list: the last row of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_time: NaiveDateTime,
+    pub id: i64,
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}|{}", sqlite_time(self.created_time), self.id)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || {
+            StoreError::InvalidInput(format!(
+                "page cursor {s:?} is not one this program produced"
+            ))
+        };
+        let (t, id) = s.rsplit_once('|').ok_or_else(bad)?;
+        Ok(Cursor {
+            created_time: parse_sqlite_time(t).ok_or_else(bad)?,
+            id: id.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+impl Serialize for Cursor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+impl<'de> Deserialize<'de> for Cursor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrderFilter {
+    /// Any of these statuses (empty: all).
+    pub statuses: Vec<OrderStatus>,
+    /// created_time ≥ this.
+    pub created_from: Option<NaiveDateTime>,
+    /// created_time < this.
+    pub created_to: Option<NaiveDateTime>,
+    pub user: Option<UserRef>,
+    /// Digits the order number starts with.
+    pub number_prefix: Option<String>,
+    /// real_price ≥ this.
+    pub min_amount: Option<Decimal>,
+    /// real_price ≤ this.
+    pub max_amount: Option<Decimal>,
+    pub refund: Option<RefundFilter>,
+    /// Soft-deleted orders are hidden unless asked for.
+    pub include_deleted: bool,
+    pub after: Option<Cursor>,
+    /// Page size, 1–500 (0 means the default 50).
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderListItem {
+    #[serde(flatten)]
+    pub order: OrderRow,
+    pub username: Option<String>,
+    pub mobile: Option<String>,
+    /// Succeeded refunds.
+    pub refunded: Decimal,
+    /// A refund is pending or unknown.
+    pub refund_unresolved: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderPage {
+    pub orders: Vec<OrderListItem>,
+    /// Pass as `after` for the next page; `None` on the last page.
+    pub next: Option<Cursor>,
+}
+
+/// The smallest string greater than every string starting with `prefix` (digits only).
+fn prefix_upper_bound(prefix: &str) -> String {
+    // Digits: bumping the last character to the next code point ('9' → ':') bounds the range.
+    let mut s = prefix.to_string();
+    let last = s.pop().expect("prefix is not empty");
+    s.push(char::from_u32(last as u32 + 1).expect("digit + 1 is a char"));
+    s
+}
+
+fn validate(f: &OrderFilter) -> Result<u32> {
+    let limit = if f.limit == 0 { 50 } else { f.limit };
+    if limit > 500 {
+        return Err(StoreError::InvalidInput(format!(
+            "page size {limit} is above the maximum of 500"
+        )));
+    }
+    if let (Some(a), Some(b)) = (f.created_from, f.created_to)
+        && a >= b
+    {
+        return Err(StoreError::InvalidInput(format!(
+            "date range is empty: from {a} is not before to {b}"
+        )));
+    }
+    if let (Some(a), Some(b)) = (f.min_amount, f.max_amount)
+        && a > b
+    {
+        return Err(StoreError::InvalidInput(format!(
+            "amount range is empty: minimum {a} is above maximum {b}"
+        )));
+    }
+    for a in [f.min_amount, f.max_amount].into_iter().flatten() {
+        crate::db::money_to_fen(a)?;
+    }
+    if let Some(p) = &f.number_prefix
+        && (p.is_empty() || p.len() > 64 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(StoreError::InvalidInput(format!(
+            "order number prefix {p:?} must be 1–64 digits"
+        )));
+    }
+    Ok(limit)
+}
+
+async fn resolve_user(tx: &mut Tx, u: &UserRef) -> Result<i64> {
+    let found = match u {
+        UserRef::Id(id) => queries::users::get(tx, *id).await?,
+        UserRef::Mobile(m) => queries::users::find_by_mobile(tx, m.trim()).await?,
+        UserRef::Username(n) => queries::users::find_by_username(tx, n.trim()).await?,
+    };
+    found.map(|u| u.id).ok_or_else(|| StoreError::NotFound {
+        what: match u {
+            UserRef::Id(id) => format!("user with id {id}"),
+            UserRef::Mobile(m) => format!("user with mobile {m}"),
+            UserRef::Username(n) => format!("user with username {n:?}"),
+        },
+    })
+}
+
+/// One page of orders, newest first.
+pub async fn orders(store: &Store, f: &OrderFilter) -> Result<OrderPage> {
+    let limit = validate(f)?;
+    let mut tx = store.begin_read().await?;
+    let n = store.names().clone();
+    let mut q = Query::new(format!(
+        "SELECT {} FROM {} o WHERE 1 = 1",
+        order_cols(&n, "o"),
+        n.order
+    ));
+    if !f.include_deleted {
+        q.sql.push_str(&format!(" AND o.{} = 0", n.deleted));
+    }
+    match f.statuses.len() {
+        0 => {}
+        1 => {
+            q.sql.push_str(" AND o.order_status = ?");
+            q.push_arg(f.statuses[0].code());
+        }
+        k => {
+            // Several statuses: unary + keeps the planner from driving by the status index, which
+            // would need a sort of every matching row; the created_time index yields the page in order.
+            q.sql
+                .push_str(&format!(" AND +o.order_status IN {}", in_list(k)));
+            for s in &f.statuses {
+                q.push_arg(s.code());
+            }
+        }
+    }
+    if let Some(t) = f.created_from {
+        q.sql.push_str(" AND o.created_time >= ?");
+        q.push_arg(t);
+    }
+    if let Some(t) = f.created_to {
+        q.sql.push_str(" AND o.created_time < ?");
+        q.push_arg(t);
+    }
+    if let Some(u) = &f.user {
+        let id = resolve_user(&mut tx, u).await?;
+        q.sql.push_str(" AND o.user_id = ?");
+        q.push_arg(id);
+    }
+    if let Some(p) = &f.number_prefix {
+        // A range, not LIKE: SQLite's LIKE is case-insensitive and would not use the index.
+        q.sql
+            .push_str(" AND o.order_number >= ? AND o.order_number < ?");
+        q.push_arg(p.as_str());
+        q.push_arg(prefix_upper_bound(p));
+    }
+    if let Some(a) = f.min_amount {
+        q.sql.push_str(" AND o.real_price >= ?");
+        q.push_arg(a);
+    }
+    if let Some(a) = f.max_amount {
+        q.sql.push_str(" AND o.real_price <= ?");
+        q.push_arg(a);
+    }
+    match f.refund {
+        None => {}
+        Some(RefundFilter::None) => {
+            q.sql.push_str(
+                " AND NOT EXISTS (SELECT 1 FROM paydesk_refunds r WHERE r.order_id = o.id)",
+            );
+        }
+        Some(RefundFilter::Any) => q
+            .sql
+            .push_str(" AND o.id IN (SELECT r.order_id FROM paydesk_refunds r)"),
+        Some(RefundFilter::State(s)) => {
+            q.sql.push_str(
+                " AND o.id IN (SELECT r.order_id FROM paydesk_refunds r WHERE r.status = ?)",
+            );
+            q.push_arg(s.as_str());
+        }
+    }
+    if let Some(c) = f.after {
+        // The leading `<=` is a plain range the (…, created_time) indexes can seek to; the OR
+        // alone would make the planners scan.
+        q.sql
+            .push_str(" AND o.created_time <= ? AND (o.created_time < ? OR o.id < ?)");
+        q.push_arg(c.created_time);
+        q.push_arg(c.created_time);
+        q.push_arg(c.id);
+    }
+    q.sql
+        .push_str(" ORDER BY o.created_time DESC, o.id DESC LIMIT ?");
+    q.push_arg(i64::from(limit) + 1);
+    let mut rows: Vec<OrderRow> = tx
+        .fetch_all(q)
+        .await?
+        .iter()
+        .map(OrderRow::from_row)
+        .collect::<Result<_>>()?;
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|o| Cursor {
+            created_time: o.base.created_time,
+            id: o.id,
+        })
+    } else {
+        None
+    };
+
+    // Decorate the page with two IN queries instead of joins over the whole table.
+    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
+    let mut user_ids: Vec<i64> = rows.iter().map(|o| o.user_id).collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    let users = users_by_id(&mut tx, &user_ids).await?;
+    let refunds = refund_summary(&mut tx, &ids).await?;
+    tx.rollback().await?;
+    let orders = rows
+        .into_iter()
+        .map(|o| {
+            let u = users.get(&o.user_id);
+            let (refunded, unresolved) = refunds
+                .get(&o.id)
+                .copied()
+                .unwrap_or((Decimal::ZERO, false));
+            let mut refunded = refunded;
+            refunded.rescale(2);
+            OrderListItem {
+                username: u.map(|u| u.username.clone()),
+                mobile: u.map(|u| u.mobile.clone()),
+                refunded,
+                refund_unresolved: unresolved,
+                order: o,
+            }
+        })
+        .collect();
+    Ok(OrderPage { orders, next })
+}
+
+async fn users_by_id(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, UserRow>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut q = Query::new(format!(
+        "SELECT {} FROM {} u WHERE u.id IN {}",
+        user_cols("u"),
+        tx.names().users,
+        in_list(ids.len())
+    ));
+    for id in ids {
+        q.push_arg(*id);
+    }
+    tx.fetch_all(q)
+        .await?
+        .iter()
+        .map(|r| UserRow::from_row(r).map(|u| (u.id, u)))
+        .collect()
+}
+
+async fn refund_summary(tx: &mut Tx, order_ids: &[i64]) -> Result<HashMap<i64, (Decimal, bool)>> {
+    let mut out: HashMap<i64, (Decimal, bool)> = HashMap::new();
+    if order_ids.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Query::new(format!(
+        "SELECT order_id, amount, status FROM paydesk_refunds WHERE order_id IN {}",
+        in_list(order_ids.len())
+    ));
+    for id in order_ids {
+        q.push_arg(*id);
+    }
+    for r in tx.fetch_all(q).await? {
+        let e = out
+            .entry(r.i64("order_id")?)
+            .or_insert((Decimal::ZERO, false));
+        match RefundStatus::parse(&r.string("status")?) {
+            Some(RefundStatus::Succeeded) => e.0 += r.money("amount")?,
+            Some(RefundStatus::Pending | RefundStatus::Unknown) => e.1 = true,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// A coupon log and its coupon (the coupon may be missing: no foreign keys on the platform).
+#[derive(Debug, Clone, Serialize)]
+pub struct CouponUse {
+    pub log: CouponLogRow,
+    pub coupon: Option<CouponRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderDetail {
+    pub order: OrderRow,
+    pub user: Option<UserRow>,
+    pub courses: Vec<OrderCourseRow>,
+    pub coupons: Vec<CouponUse>,
+    pub credits: Vec<CreditRow>,
+    pub grants: Vec<GrantRow>,
+    pub refunds: Vec<RefundRow>,
+    /// Sum of succeeded refunds.
+    pub refunded: Decimal,
+    pub audit: Vec<AuditRow>,
+}
+
+pub async fn order_detail(store: &Store, order_id: i64) -> Result<OrderDetail> {
+    let mut tx = store.begin_read().await?;
+    let order = queries::orders::get(&mut tx, order_id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: format!("order with id {order_id}"),
+        })?;
+    let user = queries::users::get(&mut tx, order.user_id).await?;
+    let courses = queries::orders::courses(&mut tx, order_id).await?;
+    let mut coupons = Vec::new();
+    for log in queries::coupons::log_for_order(&mut tx, order_id).await? {
+        let coupon = queries::coupons::get_coupon(&mut tx, log.coupon_id).await?;
+        coupons.push(CouponUse { log, coupon });
+    }
+    let credits = queries::credits::for_order(
+        &mut tx,
+        order.user_id,
+        &order.order_number,
+        order.credit.unwrap_or(0),
+        order.base.created_time,
+    )
+    .await?;
+    let grants = queries::grants::list(
+        &mut tx,
+        &queries::grants::GrantFilter {
+            order_id: Some(order_id),
+            include_deleted: true,
+            limit: 1000,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let refunds = queries::refunds::for_order(&mut tx, order_id).await?;
+    let mut refunded: Decimal = refunds
+        .iter()
+        .filter(|r| r.status == RefundStatus::Succeeded)
+        .map(|r| r.amount)
+        .sum();
+    refunded.rescale(2);
+    let audit = crate::audit::query_in(
+        &mut tx,
+        &crate::audit::AuditFilter {
+            order_id: Some(order_id),
+            limit: 500,
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.rollback().await?;
+    Ok(OrderDetail {
+        order,
+        user,
+        courses,
+        coupons,
+        credits,
+        grants,
+        refunds,
+        refunded,
+        audit,
+    })
+}

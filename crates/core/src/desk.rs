@@ -1,0 +1,173 @@
+//! The handle every payment operation runs on, shared by the CLI and the desktop app: the store,
+//! the Alipay gateway of the profile, who is acting, and the refund policy. Built from explicit
+//! parts (never from a settings file) so tests, the CLI and the app put it together the same way.
+
+use std::sync::Arc;
+
+use alipay::{AppIdentity, Clock, GatewayClient, PublicKey};
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Store, Tx};
+use crate::queries::audit::{NewAudit, append};
+
+/// What a profile talks to. Production refuses tester-only operations (test orders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfileKind {
+    Simulator,
+    Sandbox,
+    Production,
+}
+
+impl ProfileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileKind::Simulator => "simulator",
+            ProfileKind::Sandbox => "sandbox",
+            ProfileKind::Production => "production",
+        }
+    }
+}
+
+/// Side effects of a full refund. Both on by default: the customer got the money back, so the
+/// courses go and the credits they spent come back, as if the order had been cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub revoke_grants_on_full_refund: bool,
+    pub return_credits_on_full_refund: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { revoke_grants_on_full_refund: true, return_credits_on_full_refund: true }
+    }
+}
+
+/// The profile's Alipay side: the gateway client (which holds Alipay's public key) and the
+/// identities callbacks must name.
+pub struct Gateway {
+    pub client: GatewayClient,
+    pub app: AppIdentity,
+    pub gateway_url: String,
+    /// The merchant's Alipay user id (2088…): callbacks for another seller are refused.
+    pub seller_id: String,
+    /// Put into pay links when set.
+    pub return_url: Option<String>,
+    pub notify_url: Option<String>,
+}
+
+impl Gateway {
+    pub fn alipay_public_key(&self) -> &PublicKey {
+        &self.client.config().alipay_public_key
+    }
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // AppIdentity's Debug already redacts the private key.
+        f.debug_struct("Gateway")
+            .field("app_id", &self.app.app_id)
+            .field("gateway_url", &self.gateway_url)
+            .field("seller_id", &self.seller_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Store + gateway + who is acting. Operations that only touch the database (grants, test
+/// orders) work without a gateway; those that need Alipay ask for it and fail clearly.
+#[derive(Debug)]
+pub struct Desk {
+    pub store: Store,
+    gateway: Option<Gateway>,
+    pub profile_name: String,
+    pub profile_kind: ProfileKind,
+    /// Recorded in every audit row (the profile's operator, by default the OS user).
+    pub operator: String,
+    pub policy: Policy,
+}
+
+impl Desk {
+    pub fn new(store: Store, profile_name: impl Into<String>, profile_kind: ProfileKind, operator: impl Into<String>) -> Self {
+        Desk {
+            store,
+            gateway: None,
+            profile_name: profile_name.into(),
+            profile_kind,
+            operator: operator.into(),
+            policy: Policy::default(),
+        }
+    }
+
+    pub fn with_gateway(mut self, gateway: Gateway) -> Self {
+        self.gateway = Some(gateway);
+        self
+    }
+
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn gateway(&self) -> Result<&Gateway, crate::ops::OpsError> {
+        self.gateway.as_ref().ok_or(crate::ops::OpsError::NoGateway)
+    }
+
+    pub fn has_gateway(&self) -> bool {
+        self.gateway.is_some()
+    }
+
+    /// The store's clock: one clock for database times and request timestamps.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        self.store.clock()
+    }
+
+    pub fn now(&self) -> NaiveDateTime {
+        self.store.now()
+    }
+
+    /// An audit row stamped with this desk's operator and profile.
+    pub fn audit(&self, action: &str, outcome: &str) -> NewAudit {
+        NewAudit {
+            operator: self.operator.clone(),
+            profile: self.profile_name.clone(),
+            action: action.to_string(),
+            order_id: None,
+            order_number: None,
+            user_id: None,
+            reason: None,
+            before: None,
+            after: None,
+            outcome: outcome.to_string(),
+            detail: None,
+        }
+    }
+
+    /// Records a refusal or a failure in a transaction of its own: the operation's transaction
+    /// (if any) has rolled back, and what was refused must still be on record. A failure to write
+    /// it is logged, never allowed to hide the refusal itself.
+    pub async fn audit_alone(&self, a: &NewAudit) {
+        let res = async {
+            let mut tx = self.store.begin_write().await?;
+            append(&mut tx, a).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = res {
+            tracing::error!(action = %a.action, outcome = %a.outcome, error = %e, "could not write the audit row");
+        }
+    }
+
+    pub async fn audit_in(&self, tx: &mut Tx, a: &NewAudit) -> crate::error::Result<i64> {
+        append(tx, a).await
+    }
+}
+
+/// The OS user name, the default operator.
+pub fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}

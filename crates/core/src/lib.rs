@@ -1,0 +1,25 @@
+//! Paydesk's domain core: the Luffycity platform store on SQLite or MySQL/MariaDB, Paydesk's own
+//! tables (audit log, refunds, reconciliation, settings), schema check, browse, audit and demo data.
+//!
+//! Use cases own their transaction ([`Store::begin_write`]) and call the small query functions of
+//! [`queries`], which take `&mut Tx`. No GUI, no Tauri here.
+
+pub mod admin;
+pub mod audit;
+pub mod browse;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod desk;
+pub mod domain;
+pub mod error;
+pub mod ident;
+pub mod ops;
+pub mod pricing;
+pub mod queries;
+pub mod rows;
+pub mod schema;
+
+pub use config::{DeletedColumn, StoreConfig, TableNames};
+pub use db::{Dialect, OpenMode, Store, Tx};
+pub use error::{Result, StoreError};

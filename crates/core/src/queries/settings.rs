@@ -1,0 +1,32 @@
+//! `paydesk_settings`: small key/value policy settings (e.g. refund side effects).
+
+use crate::db::{Dialect, Query, Tx};
+use crate::error::Result;
+
+pub async fn get(tx: &mut Tx, key: &str) -> Result<Option<String>> {
+    tx.fetch_optional(
+        Query::new("SELECT setting_value FROM paydesk_settings WHERE setting_key = ?").bind(key),
+    )
+    .await?
+    .map(|r| r.string("setting_value"))
+    .transpose()
+}
+
+pub async fn set(tx: &mut Tx, key: &str, value: &str, by: &str) -> Result<()> {
+    let now = tx.now();
+    let sql = match tx.dialect() {
+        Dialect::Sqlite => {
+            "INSERT INTO paydesk_settings (setting_key, setting_value, updated_time, updated_by) VALUES (?, ?, ?, ?) \
+             ON CONFLICT(setting_key) DO UPDATE SET setting_value = excluded.setting_value, \
+             updated_time = excluded.updated_time, updated_by = excluded.updated_by"
+        }
+        Dialect::MySql => {
+            "INSERT INTO paydesk_settings (setting_key, setting_value, updated_time, updated_by) VALUES (?, ?, ?, ?) \
+             ON DUPLICATE KEY UPDATE setting_value = VALUES(setting_value), updated_time = VALUES(updated_time), \
+             updated_by = VALUES(updated_by)"
+        }
+    };
+    tx.execute(Query::new(sql).bind(key).bind(value).bind(now).bind(by))
+        .await?;
+    Ok(())
+}
