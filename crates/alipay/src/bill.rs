@@ -517,6 +517,9 @@ fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
         .has_headers(false)
         // Comment lines have one field, data rows 25 or more: the shape varies by design.
         .flexible(true)
+        // LF only: csv's CRLF mode miscounts lines, and the line numbers go into messages. The
+        // `\r` left at the end of a line is trimmed with the other whitespace.
+        .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(1 << 20)
         .from_reader(r)
 }
@@ -524,7 +527,7 @@ fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
 /// A `#…` line as text: the CSV reader split it on any ASCII comma it held, so join it back.
 fn comment_text(rec: &csv::ByteRecord, enc: Enc) -> Option<String> {
     let parts: Option<Vec<_>> = rec.iter().map(|f| decode(f, enc)).collect();
-    Some(parts?.join(","))
+    Some(parts?.join(",").trim_end().to_string())
 }
 
 /// `…[value]…` after `label`.
