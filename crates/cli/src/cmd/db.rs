@@ -1,0 +1,166 @@
+//! `paydesk db check|migrate|init` and `paydesk demo`: the profile's platform database.
+
+use std::sync::Arc;
+
+use alipay::SystemClock;
+use clap::{Args, Subcommand};
+use paydesk_core::OpenMode;
+use paydesk_core::demo::{DemoSpec, generate, human};
+use paydesk_core::{Store, admin, schema};
+
+use crate::cmd::ops::{DbArgs, resolve, runtime, store_config, store_failure};
+use crate::ctx::Ctx;
+use crate::exit::{CmdResult, Exit, Failure};
+use crate::output;
+
+#[derive(Debug, Args)]
+pub struct DbCmd {
+    #[command(subcommand)]
+    action: DbAction,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Check the platform tables and columns Paydesk needs; list Paydesk's migrations
+    Check,
+    /// Apply Paydesk's own migrations (paydesk_* tables only; safe on the live database)
+    Migrate,
+    /// Create a NEW database: the platform tables as Django makes them, plus Paydesk's
+    Init,
+}
+
+fn connect(ctx: &Ctx, db: &DbArgs, mode: OpenMode, rt: &tokio::runtime::Runtime) -> Result<(Store, String), Failure> {
+    let r = resolve(ctx)?;
+    let cfg = store_config(ctx, &r, db)?;
+    let target = paydesk_core::config::redact_url(&cfg.database);
+    let store = match mode {
+        OpenMode::CreateIfMissing => rt.block_on(admin::init_new(&cfg, Arc::new(SystemClock))),
+        OpenMode::MustExist => rt.block_on(Store::connect(&cfg, Arc::new(SystemClock), mode)),
+    }
+    .map_err(store_failure)?;
+    Ok((store, target))
+}
+
+pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
+    let rt = runtime()?;
+    match c.action {
+        DbAction::Check => {
+            let (store, target) = connect(ctx, &c.db, OpenMode::MustExist, &rt)?;
+            let report = rt.block_on(admin::check(&store)).map_err(store_failure)?;
+            if ctx.json {
+                output::json(&report);
+            } else {
+                output::line(&format!("{} database {target}", report.dialect));
+                if report.ok() {
+                    output::line("platform tables: OK");
+                } else {
+                    for p in &report.problems {
+                        output::line(&format!("  - {p}"));
+                    }
+                }
+                for s in &report.suggested_indexes {
+                    output::line(&format!("suggested index: {}", serde_json::to_string(s).unwrap_or_default()));
+                }
+                for m in &report.migrations {
+                    output::line(&format!(
+                        "migration {} {}: {}",
+                        m.version,
+                        m.description,
+                        if m.applied { "applied" } else { "PENDING (run paydesk db migrate)" }
+                    ));
+                }
+            }
+            Ok(if report.ok() { Exit::Ok } else { Exit::Negative })
+        }
+        DbAction::Migrate => {
+            let (store, _) = connect(ctx, &c.db, OpenMode::MustExist, &rt)?;
+            let problems = rt.block_on(schema::check_platform_schema(&store)).map_err(store_failure)?;
+            schema::problems_to_error(&store, problems).map_err(store_failure)?;
+            let applied = rt.block_on(admin::migrate(&store)).map_err(store_failure)?;
+            if ctx.json {
+                output::json(&serde_json::json!({ "applied": applied }));
+            } else if applied.is_empty() {
+                output::line("Paydesk's tables are up to date");
+            } else {
+                output::line(&format!("applied migrations {applied:?}"));
+            }
+            Ok(Exit::Ok)
+        }
+        DbAction::Init => {
+            let (_, target) = connect(ctx, &c.db, OpenMode::CreateIfMissing, &rt)?;
+            if ctx.json {
+                output::json(&serde_json::json!({ "created": target }));
+            } else {
+                output::line(&format!("created a new platform database at {target}"));
+            }
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  paydesk --database /tmp/demo.sqlite demo --orders 1000000
+
+Fills a NEW database (created when missing) with courses, coupons, users and orders in every
+status, priced with the site's rules; duplicate grants as the racy site leaves them.")]
+pub struct DemoArgs {
+    #[arg(long, default_value_t = 10_000)]
+    orders: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Default: one per five orders
+    #[arg(long)]
+    users: Option<u64>,
+    #[arg(long, default_value_t = 365)]
+    days: u32,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+pub fn demo(ctx: &Ctx, a: DemoArgs) -> CmdResult {
+    let rt = runtime()?;
+    let r = resolve(ctx)?;
+    let cfg = store_config(ctx, &r, &a.db)?;
+    let clock = Arc::new(SystemClock);
+    let store = rt.block_on(Store::connect(&cfg, clock.clone(), OpenMode::CreateIfMissing)).map_err(store_failure)?;
+    let existing = rt.block_on(schema::existing_platform_tables(&store)).map_err(store_failure)?;
+    let store = if existing.is_empty() {
+        rt.block_on(store.close());
+        rt.block_on(admin::init_new(&cfg, clock)).map_err(store_failure)?
+    } else {
+        rt.block_on(admin::migrate(&store)).map_err(store_failure)?;
+        store
+    };
+    let mut spec = DemoSpec::new(a.orders, a.seed);
+    spec.users = a.users;
+    spec.days = a.days;
+    let json = ctx.json;
+    let report = rt
+        .block_on(generate(&store, &spec, move |done, total| {
+            if !json {
+                eprint!("\r{done}/{total} orders");
+                if done == total {
+                    eprintln!();
+                }
+            }
+        }))
+        .map_err(store_failure)?;
+    if ctx.json {
+        output::json(&report);
+    } else {
+        output::line(&format!(
+            "{} orders ({:?} by status), {} users, {} courses, {} coupons, {} grants in {}",
+            report.orders,
+            report.orders_by_status,
+            report.users,
+            report.courses,
+            report.coupons,
+            report.grants,
+            human(std::time::Duration::from_millis(report.elapsed_ms as u64))
+        ));
+    }
+    Ok(Exit::Ok)
+}
