@@ -8,7 +8,7 @@ mod ctx;
 mod exit;
 mod inputs;
 mod output;
-mod profile;
+use paydesk_core::profile;
 mod settings;
 
 use std::path::PathBuf;

@@ -16,6 +16,7 @@ pub mod error;
 pub mod ident;
 pub mod ops;
 pub mod pricing;
+pub mod profile;
 pub mod queries;
 pub mod rows;
 pub mod schema;

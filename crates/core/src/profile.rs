@@ -1,8 +1,7 @@
 //! Settings profiles from `paydesk.toml`.
 //!
 //! Plain serde structs plus resolution rules (file location, profile choice, environment and
-//! flag overrides), free of clap, so the model can move to `crates/core` unchanged when the
-//! desktop app needs it.
+//! flag overrides), free of clap: the CLI and the desktop app resolve profiles the same way.
 //!
 //! ```toml
 //! [profiles.sandbox]
