@@ -636,6 +636,8 @@ fn transport(e: reqwest::Error) -> GatewayError {
     } else {
         TransportKind::Other
     };
+    // The request URL carries every signed parameter: noise in an error message, so drop it.
+    let e = e.without_url();
     // reqwest's Display stops at the outermost cause; the chain says e.g. "connection reset".
     let mut detail = e.to_string();
     let mut src = std::error::Error::source(&e);
