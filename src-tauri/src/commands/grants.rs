@@ -1,0 +1,132 @@
+//! Grants: list, grant, revoke, duplicates, merge.
+
+use paydesk_core::browse::UserRef;
+use paydesk_core::ops::{Outcome, grant};
+use paydesk_core::queries::grants::GrantFilter as CoreFilter;
+use tauri::{AppHandle, Runtime, State};
+
+use super::{find_order, require_confirm};
+use crate::dto::events::ChangedEntity;
+use crate::dto::grants::*;
+use crate::dto::orders::user_ref;
+use crate::error::{IpcError, IpcResult};
+use crate::state::{AppState, changed};
+
+#[tauri::command]
+pub async fn grants_list(
+    state: State<'_, AppState>,
+    filter: GrantFilter,
+) -> IpcResult<Vec<GrantRow>> {
+    let a = state.current().await?;
+    let mut f = CoreFilter {
+        course_id: filter.course_id,
+        limit: 500,
+        ..Default::default()
+    };
+    let mut username = String::new();
+    if let Some(u) = filter.user.as_deref().and_then(user_ref) {
+        let user = super::status::find_user(&a.desk, &u).await?;
+        username = user.username.clone();
+        f.user_id = Some(user.id);
+    }
+    if let Some(n) = filter
+        .order_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        f.order_id = Some(find_order(&a.desk, n).await?.id);
+    }
+    let rows = grant::list(&a.desk, &f).await?;
+    Ok(rows.iter().map(|g| GrantRow::new(g, &username)).collect())
+}
+
+#[tauri::command]
+pub async fn grant_create<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    user_id: i64,
+    course_id: i64,
+    reason: String,
+) -> IpcResult<GrantRow> {
+    let a = state.current().await?;
+    let r = grant::grant(&a.desk, user_id, course_id, &reason).await?;
+    changed(&app, ChangedEntity::Grant, None);
+    let user = super::status::find_user(&a.desk, &UserRef::Id(user_id)).await?;
+    r.grant
+        .as_ref()
+        .map(|g| GrantRow::new(g, &user.username))
+        .ok_or_else(|| IpcError::invalid(r.message))
+}
+
+#[tauri::command]
+pub async fn grant_revoke<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    grant_id: i64,
+    reason: String,
+    confirm: Option<String>,
+) -> IpcResult<OperationResultGrant> {
+    let a = state.current().await?;
+    require_confirm(&a.desk, confirm.as_deref(), &grant_id.to_string())?;
+    let r = grant::revoke(&a.desk, grant_id, &reason).await?;
+    changed(&app, ChangedEntity::Grant, None);
+    Ok(OperationResultGrant {
+        changed: r.outcome == Outcome::Done,
+        message: r.message,
+    })
+}
+
+#[tauri::command]
+pub async fn grant_duplicates(state: State<'_, AppState>) -> IpcResult<Vec<GrantDuplicate>> {
+    let a = state.current().await?;
+    let dups = grant::duplicates(&a.desk, 1000).await?;
+    Ok(dups
+        .into_iter()
+        .map(|d| GrantDuplicate {
+            user_id: d.user_id,
+            username: String::new(),
+            course_id: d.course_id,
+            course_name: format!("course {}", d.course_id),
+            grant_ids: d.grant_ids,
+        })
+        .collect())
+}
+
+#[tauri::command]
+pub async fn grant_merge<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    user_id: i64,
+    course_id: i64,
+    reason: String,
+) -> IpcResult<GrantMergeResult> {
+    let a = state.current().await?;
+    // Core merges every duplicate pair in one run (one transaction per pair); the answer names
+    // the pair the operator clicked.
+    let r = grant::merge_duplicates(&a.desk, &reason, |_, _| {}).await?;
+    changed(&app, ChangedEntity::Grant, None);
+    let mine = r
+        .merged
+        .iter()
+        .find(|m| m.user_id == user_id && m.course_id == course_id);
+    Ok(match mine {
+        Some(m) => GrantMergeResult {
+            changed: true,
+            message: format!(
+                "kept grant {}, removed {:?} ({} pair(s) merged in this run)",
+                m.kept, m.removed, r.pairs
+            ),
+            kept: m.kept,
+            removed: m.removed.clone(),
+        },
+        None => GrantMergeResult {
+            changed: r.pairs > 0,
+            message: format!(
+                "user {user_id} has no duplicate grants of course {course_id}: nothing to merge"
+            ),
+            kept: 0,
+            removed: Vec::new(),
+        },
+    })
+}

@@ -1,0 +1,49 @@
+//! `#[tauri::command]` adapters: take state and a DTO, call one crates/core (or crates/alipay)
+//! function, map the result and the error. No SQL, no signing, no business rule here.
+
+pub mod audit;
+pub mod grants;
+pub mod keys;
+pub mod orders;
+pub mod refunds;
+pub mod status;
+pub mod verify;
+
+use paydesk_core::browse;
+use paydesk_core::desk::{Desk, ProfileKind};
+use paydesk_core::ops::{self, OrderRef};
+use paydesk_core::rows;
+
+use crate::dto::orders::OrderRow;
+use crate::error::{IpcError, IpcResult};
+
+/// Production only: the typed confirmation must equal `expected` (the order number, the grant
+/// id, or EXPIRE). The UI asks for it too; this is the check that cannot be skipped.
+pub fn require_confirm(desk: &Desk, confirm: Option<&str>, expected: &str) -> IpcResult<()> {
+    if desk.profile_kind != ProfileKind::Production {
+        return Ok(());
+    }
+    match confirm.map(str::trim) {
+        Some(c) if !expected.is_empty() && c == expected => Ok(()),
+        _ => Err(IpcError::confirmation(&format!("{expected:?}"))),
+    }
+}
+
+pub fn order_ref(number: &str) -> IpcResult<OrderRef> {
+    Ok(number.parse::<OrderRef>()?)
+}
+
+/// One order by number (core refuses a number used by two orders).
+pub async fn find_order(desk: &Desk, number: &str) -> IpcResult<rows::OrderRow> {
+    let r = order_ref(number)?;
+    let mut tx = desk.store.begin_read().await?;
+    let found = ops::find_order(&mut tx, &r).await;
+    tx.rollback().await?;
+    Ok(found?)
+}
+
+/// The order as the Orders table shows it, read again after a change.
+pub async fn order_row(desk: &Desk, order_id: i64) -> IpcResult<OrderRow> {
+    let d = browse::order_detail(&desk.store, order_id).await?;
+    Ok(OrderRow::from_detail(&d))
+}

@@ -1,0 +1,134 @@
+//! Status, profiles and settings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::keys::SignType;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileKind {
+    Simulator,
+    Sandbox,
+    Production,
+}
+
+impl From<paydesk_core::desk::ProfileKind> for ProfileKind {
+    fn from(k: paydesk_core::desk::ProfileKind) -> Self {
+        use paydesk_core::desk::ProfileKind as K;
+        match k {
+            K::Simulator => ProfileKind::Simulator,
+            K::Sandbox => ProfileKind::Sandbox,
+            K::Production => ProfileKind::Production,
+        }
+    }
+}
+
+impl From<ProfileKind> for paydesk_core::desk::ProfileKind {
+    fn from(k: ProfileKind) -> Self {
+        use paydesk_core::desk::ProfileKind as K;
+        match k {
+            ProfileKind::Simulator => K::Simulator,
+            ProfileKind::Sandbox => K::Sandbox,
+            ProfileKind::Production => K::Production,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SimulatorInfo {
+    pub gateway_url: String,
+    pub app_id: String,
+    pub seller_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppStatus {
+    pub profile: String,
+    pub kind: ProfileKind,
+    pub operator: String,
+    /// A label: the SQLite file or the MySQL URL without its password.
+    pub database: String,
+    pub simulator: Option<SimulatorInfo>,
+    pub notify_url: Option<String>,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ProfileSummary {
+    pub name: String,
+    pub kind: ProfileKind,
+    pub active: bool,
+    pub gateway: String,
+    pub app_id: String,
+    pub seller_id: String,
+    pub database: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMode {
+    Key,
+    Cert,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseKind {
+    Sqlite,
+    Mysql,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum IsDeletedColumn {
+    IsDeleted,
+    IsDelete,
+}
+
+/// Paths of key files (never their content) and the public fingerprints.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ProfileKeys {
+    pub mode: KeyMode,
+    pub app_private_key: Option<String>,
+    pub alipay_public_key: Option<String>,
+    pub app_cert: Option<String>,
+    pub alipay_cert: Option<String>,
+    pub alipay_root_cert: Option<String>,
+    pub app_public_fingerprint: Option<String>,
+    pub alipay_public_fingerprint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ProfileDatabase {
+    pub kind: DatabaseKind,
+    pub path: Option<String>,
+    /// The password is masked when it goes to the UI; a masked URL coming back keeps the stored one.
+    pub url: Option<String>,
+    #[ts(type = "Record<string, string>")]
+    pub tables: BTreeMap<String, String>,
+    pub is_deleted_column: IsDeletedColumn,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ProfileSettings {
+    pub name: String,
+    pub kind: ProfileKind,
+    pub gateway: String,
+    pub app_id: String,
+    pub seller_id: String,
+    pub sign_type: SignType,
+    pub operator: Option<String>,
+    pub keys: ProfileKeys,
+    pub database: ProfileDatabase,
+    pub timeout_secs: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SchemaReport {
+    pub ok: bool,
+    pub problems: Vec<String>,
+    pub suggestions: Vec<String>,
+}

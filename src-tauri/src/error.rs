@@ -1,0 +1,197 @@
+//! The one error shape that crosses IPC: `{code, message}`.
+//!
+//! Codes follow GitButler's rule: a variant exists only because the UI switches on it
+//! (`ui/src/lib/errors.ts`). Driver and SQL text never reaches the message: internal errors are
+//! logged with their full chain and the UI gets a sentence and what to do.
+
+use paydesk_core::StoreError;
+use paydesk_core::ops::OpsError;
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum IpcErrorCode {
+    NotFound,
+    InvalidInput,
+    Conflict,
+    Gateway,
+    Signature,
+    UnknownOutcome,
+    ConfirmationRequired,
+    Internal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct IpcError {
+    pub code: IpcErrorCode,
+    pub message: String,
+}
+
+pub type IpcResult<T> = Result<T, IpcError>;
+
+impl IpcError {
+    pub fn new(code: IpcErrorCode, message: impl Into<String>) -> Self {
+        IpcError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(IpcErrorCode::InvalidInput, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(IpcErrorCode::NotFound, message)
+    }
+
+    /// Something the operator cannot fix from the UI. The detail goes to the log only.
+    pub fn internal(context: &str, detail: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%context, error = %detail, "internal error");
+        Self::new(
+            IpcErrorCode::Internal,
+            format!(
+                "{context} failed because of an internal error; details are in the Paydesk log"
+            ),
+        )
+    }
+
+    pub fn confirmation(expected_hint: &str) -> Self {
+        Self::new(
+            IpcErrorCode::ConfirmationRequired,
+            format!("this is a production profile: type {expected_hint} to confirm"),
+        )
+    }
+}
+
+impl std::fmt::Display for IpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl From<StoreError> for IpcError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what } => IpcError::not_found(format!("{what} not found")),
+            StoreError::InvalidInput(m) => IpcError::invalid(m),
+            // Configuration and schema messages are written for operators and hold no driver text.
+            e
+            @ (StoreError::Config(_) | StoreError::Schema(_) | StoreError::NotPlatform { .. }) => {
+                IpcError::invalid(e.to_string())
+            }
+            StoreError::Connect { target, source } => {
+                tracing::error!(%target, error = %source, "cannot open the database");
+                IpcError::new(
+                    IpcErrorCode::Gateway,
+                    format!(
+                        "cannot open the database {target}: check that it is running and the profile's database settings (details in the log)"
+                    ),
+                )
+            }
+            e @ (StoreError::Migrate(_) | StoreError::Corrupt(_) | StoreError::Db { .. }) => {
+                IpcError::internal("the database operation", &e)
+            }
+        }
+    }
+}
+
+impl From<OpsError> for IpcError {
+    fn from(e: OpsError) -> Self {
+        let code = match e.code() {
+            "not_found" => IpcErrorCode::NotFound,
+            "invalid_input" => IpcErrorCode::InvalidInput,
+            "conflict" => IpcErrorCode::Conflict,
+            "signature" => IpcErrorCode::Signature,
+            "gateway" => IpcErrorCode::Gateway,
+            "unknown_outcome" => IpcErrorCode::UnknownOutcome,
+            _ => IpcErrorCode::Internal,
+        };
+        match e {
+            OpsError::Store(s) => IpcError::from(s),
+            e if code == IpcErrorCode::Internal => IpcError::internal("the operation", &e),
+            e => IpcError::new(code, e.to_string()),
+        }
+    }
+}
+
+impl From<alipay::KeyError> for IpcError {
+    fn from(e: alipay::KeyError) -> Self {
+        // Key errors name files and formats, never key material.
+        IpcError::invalid(e.to_string())
+    }
+}
+
+impl From<alipay::CertError> for IpcError {
+    fn from(e: alipay::CertError) -> Self {
+        IpcError::invalid(e.to_string())
+    }
+}
+
+impl From<alipay::SignError> for IpcError {
+    fn from(e: alipay::SignError) -> Self {
+        IpcError::invalid(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_json_shape_is_code_and_message_only() {
+        let e = IpcError::new(IpcErrorCode::ConfirmationRequired, "type it");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({"code": "confirmation_required", "message": "type it"})
+        );
+        for (code, text) in [
+            (IpcErrorCode::NotFound, "not_found"),
+            (IpcErrorCode::InvalidInput, "invalid_input"),
+            (IpcErrorCode::Conflict, "conflict"),
+            (IpcErrorCode::Gateway, "gateway"),
+            (IpcErrorCode::Signature, "signature"),
+            (IpcErrorCode::UnknownOutcome, "unknown_outcome"),
+            (IpcErrorCode::ConfirmationRequired, "confirmation_required"),
+            (IpcErrorCode::Internal, "internal"),
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(text));
+        }
+    }
+
+    #[test]
+    fn ops_errors_keep_their_code_and_sentence() {
+        let e: IpcError = OpsError::Refused("order 1 is paid: refund it instead".into()).into();
+        assert_eq!(e.code, IpcErrorCode::Conflict);
+        assert_eq!(e.message, "order 1 is paid: refund it instead");
+        let e: IpcError = OpsError::NotFound {
+            what: "order 42".into(),
+        }
+        .into();
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({"code": "not_found", "message": "order 42 not found"})
+        );
+        let e: IpcError = OpsError::UnknownOutcome("timeout".into()).into();
+        assert_eq!(e.code, IpcErrorCode::UnknownOutcome);
+    }
+
+    #[test]
+    fn driver_text_is_not_shown() {
+        let db = StoreError::Db {
+            context: "read orders".into(),
+            source: sqlx_like_error(),
+        };
+        let e: IpcError = OpsError::Store(db).into();
+        assert_eq!(e.code, IpcErrorCode::Internal);
+        assert!(!e.message.contains("SELECT"), "{}", e.message);
+        assert!(!e.message.contains("no such table"), "{}", e.message);
+        assert!(e.message.contains("log"), "{}", e.message);
+    }
+
+    fn sqlx_like_error() -> sqlx::Error {
+        sqlx::Error::Protocol("no such table: ly_order in SELECT * FROM ly_order".into())
+    }
+}

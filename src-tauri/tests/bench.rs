@@ -1,0 +1,158 @@
+//! Filter latency to first rows through IPC over a large embedded database (ignored by default;
+//! `tests/e2e/bench.sh` runs it in release with PAYDESK_BENCH_ORDERS=1000000).
+
+use std::time::Instant;
+
+use paydesk_app::config::Paths;
+use paydesk_app::state::AppState;
+use serde_json::{Value, json};
+use tauri::WebviewWindowBuilder;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
+use tauri::webview::InvokeRequest;
+
+#[test]
+#[ignore = "minutes of demo data; run through tests/e2e/bench.sh"]
+fn bench_filters_over_a_million_orders() {
+    let orders: u64 = std::env::var("PAYDESK_BENCH_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let app = paydesk_app::setup(
+        mock_builder(),
+        AppState::new(Paths::under(dir.path(), orders)),
+        "simulator".into(),
+    )
+    .build(mock_context(noop_assets()))
+    .unwrap();
+    let t = Instant::now();
+    paydesk_app::start(app.handle(), "simulator".into());
+    let w = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    let call = |cmd: &str, args: Value| -> Value {
+        get_ipc_response(
+            &w,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+        .deserialize()
+        .unwrap()
+    };
+    call("app_status", json!({}));
+    println!(
+        "demo data: {orders} orders in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let f = |status: Value, prefix: Value, min: Value, max: Value, refund: &str, user: Value| json!({ "status": status, "from": null, "to": null, "user": user, "number_prefix": prefix, "min_amount": min, "max_amount": max, "refund": refund });
+    let cases = [
+        (
+            "all, newest first",
+            f(
+                json!([]),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                "any",
+                Value::Null,
+            ),
+        ),
+        (
+            "status paid",
+            f(
+                json!([1]),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                "any",
+                Value::Null,
+            ),
+        ),
+        (
+            "status unpaid+timed out",
+            f(
+                json!([0, 3]),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                "any",
+                Value::Null,
+            ),
+        ),
+        (
+            "amount 100–200",
+            f(
+                json!([]),
+                Value::Null,
+                json!("100"),
+                json!("200"),
+                "any",
+                Value::Null,
+            ),
+        ),
+        (
+            "number prefix",
+            f(
+                json!([]),
+                json!("2026"),
+                Value::Null,
+                Value::Null,
+                "any",
+                Value::Null,
+            ),
+        ),
+        (
+            "user id 42",
+            f(
+                json!([]),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                "any",
+                json!("42"),
+            ),
+        ),
+        (
+            "no refunds",
+            f(
+                json!([]),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                "none",
+                Value::Null,
+            ),
+        ),
+    ];
+    let mut worst = 0u128;
+    for (name, filter) in cases {
+        let mut best = u128::MAX;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let page = call(
+                "orders_list",
+                json!({ "filter": filter, "page": { "after": null, "limit": 50 } }),
+            );
+            best = best.min(t.elapsed().as_micros());
+            assert!(page["rows"].is_array());
+        }
+        worst = worst.max(best);
+        println!(
+            "{name:<28} {:>8.1} ms to the first 50 rows",
+            best as f64 / 1000.0
+        );
+    }
+    println!(
+        "worst filter: {:.1} ms (target < 200 ms)",
+        worst as f64 / 1000.0
+    );
+}

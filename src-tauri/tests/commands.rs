@@ -1,0 +1,444 @@
+//! Command bodies through Tauri's IPC, without a window (tauri's `test` feature), against a fresh
+//! embedded database with demo data and the built-in simulator.
+
+use std::time::Duration;
+
+use paydesk_app::config::Paths;
+use paydesk_app::state::AppState;
+use serde_json::{Value, json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{
+    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
+};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+struct Harness {
+    _app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    dir: tempfile::TempDir,
+    /// Every answer and error, for the key-leak check.
+    seen: std::cell::RefCell<Vec<String>>,
+}
+
+fn harness(demo_orders: u64) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::under(dir.path(), demo_orders);
+    let app = paydesk_app::setup(mock_builder(), AppState::new(paths), "simulator".into())
+        .build(mock_context(noop_assets()))
+        .expect("mock app");
+    paydesk_app::start(app.handle(), "simulator".into());
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("mock window");
+    Harness {
+        _app: app,
+        window,
+        dir,
+        seen: Default::default(),
+    }
+}
+
+impl Harness {
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let res = get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().unwrap());
+        self.seen.borrow_mut().push(match &res {
+            Ok(v) | Err(v) => v.to_string(),
+        });
+        res
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    fn err(&self, cmd: &str, args: Value) -> Value {
+        match self.call(cmd, args) {
+            Ok(v) => panic!("{cmd} should have failed, got {v}"),
+            Err(e) => e,
+        }
+    }
+
+    fn order(&self, number: &str) -> Value {
+        self.ok("order_detail", json!({ "orderNumber": number }))
+    }
+
+    /// Private key files the simulator profile generated: none of their content may ever appear.
+    fn assert_no_private_key_leaked(&self) {
+        let mut secrets = Vec::new();
+        for entry in walk(self.dir.path()) {
+            let text = std::fs::read_to_string(&entry).unwrap_or_default();
+            if text.contains("PRIVATE KEY") {
+                // Lines of the base64 body: any of them in an answer is a leak.
+                secrets.extend(
+                    text.lines()
+                        .filter(|l| l.len() > 40 && !l.starts_with("-----"))
+                        .map(str::to_string),
+                );
+            }
+        }
+        assert!(
+            !secrets.is_empty(),
+            "the simulator profile should have written its keys"
+        );
+        for answer in self.seen.borrow().iter() {
+            assert!(
+                !answer.contains("PRIVATE KEY"),
+                "an answer holds a private key: {answer}"
+            );
+            for s in &secrets {
+                assert!(
+                    !answer.contains(s.as_str()),
+                    "an answer holds private key material"
+                );
+            }
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn all_orders() -> Value {
+    json!({ "status": [], "from": null, "to": null, "user": null, "number_prefix": null, "min_amount": null, "max_amount": null, "refund": "any" })
+}
+
+fn page(limit: u32) -> Value {
+    json!({ "after": null, "limit": limit })
+}
+
+/// A small HTTP client for the simulator's cashier and test hook.
+struct Http(tokio::runtime::Runtime, reqwest::Client);
+
+fn http() -> Http {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    Http(
+        rt,
+        reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    )
+}
+
+impl Http {
+    fn get(&self, url: &str) -> (u16, String) {
+        self.0.block_on(async {
+            let r = self.1.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        })
+    }
+
+    fn post_json(&self, url: &str, body: Value) -> (u16, Value) {
+        self.0.block_on(async {
+            let r = self
+                .1
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (
+                status,
+                serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null),
+            )
+        })
+    }
+}
+
+/// Makes a test order for a (demo user, demo course) pair the user does not own yet, and its
+/// pay link.
+fn new_test_order(h: &Harness) -> (String, String) {
+    let rows = h.ok(
+        "orders_list",
+        json!({ "filter": all_orders(), "page": page(50) }),
+    );
+    let courses: Vec<i64> = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(10)
+        .flat_map(|r| {
+            h.order(r["order_number"].as_str().unwrap())["courses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["course_id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for r in rows["rows"].as_array().unwrap() {
+        let user = r["user_id"].as_i64().unwrap();
+        let owned = h.ok(
+            "grants_list",
+            json!({ "filter": { "user": user.to_string(), "course_id": null, "order_number": null } }),
+        );
+        let owned: Vec<i64> = owned
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["course_id"].as_i64().unwrap())
+            .collect();
+        let Some(course) = courses.iter().find(|c| !owned.contains(c)) else {
+            continue;
+        };
+        let order = h.ok(
+            "test_order_create",
+            json!({ "req": { "user_id": user, "course_ids": [course], "coupon_log_id": null, "credits": 0 } }),
+        );
+        assert_eq!(order["status"], 0);
+        let number = order["order_number"].as_str().unwrap().to_string();
+        let link = h.ok("pay_link", json!({ "orderNumber": number, "wap": false }));
+        assert!(link["qr_svg"].as_str().unwrap().contains("<svg"));
+        return (number, link["url"].as_str().unwrap().to_string());
+    }
+    panic!("no demo user without one of the demo courses");
+}
+
+/// What a buyer does: open the cashier (creates the trade), then pay through the test hook.
+fn pay_in_simulator(link: &str, number: &str, sim_base: &str) -> String {
+    let c = http();
+    let (status, _) = c.get(link);
+    assert!(status < 400, "the cashier did not open: {status}");
+    let (status, paid) = c.post_json(
+        &format!("{sim_base}/sim/pay"),
+        json!({ "out_trade_no": number }),
+    );
+    assert_eq!(status, 200, "{paid}");
+    paid["return_url"]
+        .as_str()
+        .expect("a return URL")
+        .to_string()
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn the_simulator_profile_takes_an_order_from_payment_to_full_refund() {
+    let h = harness(300);
+    let status = h.ok("app_status", json!({}));
+    assert_eq!(status["kind"], "simulator");
+    let sim_base = status["simulator"]["gateway_url"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches("/gateway.do")
+        .to_string();
+    assert!(
+        status["notify_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+
+    // Browse: demo data, filters, paging.
+    let paid = h.ok("orders_list", json!({ "filter": { "status": [1], "from": null, "to": null, "user": null, "number_prefix": null, "min_amount": "1.00", "max_amount": null, "refund": "any" }, "page": page(10) }));
+    let rows = paid["rows"].as_array().unwrap();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r["status"] == 1));
+    assert!(
+        rows.iter()
+            .all(|r| r["real_price"].as_str().unwrap().contains('.')),
+        "money is text with decimals"
+    );
+    let next = h.ok(
+        "orders_list",
+        json!({ "filter": all_orders(), "page": { "after": paid["next"], "limit": 10 } }),
+    );
+    assert!(!next["rows"].as_array().unwrap().is_empty());
+
+    // Pay a test order; its return URL verifies with every field, a tampered copy does not.
+    let (number, link) = new_test_order(&h);
+    let return_url = pay_in_simulator(&link, &number, &sim_base);
+    let tampered = return_url.replacen("total_amount=", "total_amount=1", 1);
+    let reports = h.ok("verify_inputs", json!({ "inputs": [return_url, tampered] }));
+    assert_eq!(reports[0]["valid"], true, "{}", reports[0]);
+    assert_eq!(reports[0]["kind"], "return");
+    assert_eq!(reports[0]["order"]["exists"], true);
+    assert_eq!(reports[0]["order"]["amount_matches"], true);
+    assert!(
+        reports[0]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "out_trade_no" && f["signed"] == true)
+    );
+    assert_eq!(reports[1]["valid"], false);
+    assert!(
+        reports[1]["reason"].as_str().unwrap().contains("signature"),
+        "{}",
+        reports[1]
+    );
+
+    // Settle from the return URL (the notify may have settled it a moment earlier).
+    let settled = h.ok(
+        "settle",
+        json!({ "input": return_url, "orderNumber": null, "confirm": null }),
+    );
+    assert!(
+        settled["outcome"] == "settled" || settled["outcome"] == "already_settled",
+        "{settled}"
+    );
+    assert_eq!(settled["order"]["status"], 1);
+    assert!(!settled["courses"].as_array().unwrap().is_empty());
+    let refused = h.ok(
+        "settle",
+        json!({ "input": tampered, "orderNumber": null, "confirm": null }),
+    );
+    assert_eq!(refused["outcome"], "refused");
+    let detail = h.order(&number);
+    assert_eq!(detail["grants"].as_array().unwrap().len(), 1, "{detail}");
+
+    // A second order settles by itself through the simulator's notify.
+    let (second, link2) = new_test_order(&h);
+    pay_in_simulator(&link2, &second, &sim_base);
+    wait_until("the notify to settle the second order", || {
+        h.order(&second)["order"]["status"] == 1
+    });
+
+    // Refund part, then the rest: grants revoked.
+    let real: f64 = detail["order"]["real_price"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(real > 1.0);
+    let part = h.ok(
+        "refund_create",
+        json!({ "orderNumber": number, "amount": "1.00", "reason": "test partial", "confirm": null }),
+    );
+    assert_eq!(part["status"], "succeeded", "{part}");
+    assert_eq!(h.order(&number)["order"]["refund_state"], "partial");
+    let rest = h.ok(
+        "refund_create",
+        json!({ "orderNumber": number, "amount": null, "reason": "test full", "confirm": null }),
+    );
+    assert_eq!(rest["status"], "succeeded", "{rest}");
+    let after = h.order(&number);
+    assert_eq!(after["order"]["refund_state"], "full");
+    assert_eq!(after["refunds"].as_array().unwrap().len(), 2);
+    assert!(
+        h.ok(
+            "grants_list",
+            json!({ "filter": { "user": null, "course_id": null, "order_number": number } })
+        )
+        .as_array()
+        .unwrap()
+        .is_empty()
+    );
+
+    // Every step is in the audit log.
+    let audit = h.ok("audit_list", json!({ "filter": { "operator": null, "action": null, "order_number": number, "user_id": null, "from": null, "to": null }, "page": page(100) }));
+    let actions: Vec<&str> = audit["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    for want in ["test_order", "settle", "refund"] {
+        assert!(actions.contains(&want), "{want} missing from {actions:?}");
+    }
+
+    // Errors keep their shape; a missing order is not_found.
+    let e = h.err("order_detail", json!({ "orderNumber": "999999999999" }));
+    assert_eq!(e["code"], "not_found", "{e}");
+    assert_eq!(e.as_object().unwrap().len(), 2);
+
+    h.assert_no_private_key_leaked();
+}
+
+#[test]
+fn a_production_profile_wants_the_typed_confirmation() {
+    let h = harness(50);
+    let status = h.ok("app_status", json!({}));
+    let db = status["database"].as_str().unwrap().to_string();
+    std::fs::create_dir_all(h.dir.path().join("config")).unwrap();
+    std::fs::write(
+        h.dir.path().join("config/paydesk.toml"),
+        format!("[profiles.live]\nkind = \"production\"\noperator = \"finance\"\n\n[profiles.live.database]\ndatabase = \"{db}\"\n"),
+    )
+    .unwrap();
+    let names: Vec<String> = h
+        .ok("profiles_list", json!({}))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["simulator", "live"]);
+    let live = h.ok("profile_activate", json!({ "name": "live" }));
+    assert_eq!(live["kind"], "production");
+    assert_eq!(live["operator"], "finance");
+
+    let paid = h.ok("orders_list", json!({ "filter": { "status": [1], "from": null, "to": null, "user": null, "number_prefix": null, "min_amount": null, "max_amount": null, "refund": "any" }, "page": page(1) }));
+    let number = paid["rows"][0]["order_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (cmd, args) in [
+        (
+            "refund_create",
+            json!({ "orderNumber": number, "amount": null, "reason": "x", "confirm": null }),
+        ),
+        (
+            "refund_create",
+            json!({ "orderNumber": number, "amount": null, "reason": "x", "confirm": "123" }),
+        ),
+        (
+            "settle",
+            json!({ "input": null, "orderNumber": number, "confirm": null }),
+        ),
+        ("orders_expire", json!({ "confirm": "expire" })),
+        (
+            "grant_revoke",
+            json!({ "grantId": 1, "reason": "x", "confirm": null }),
+        ),
+    ] {
+        let e = h.err(cmd, args);
+        assert_eq!(e["code"], "confirmation_required", "{cmd}: {e}");
+    }
+    let e = h.err(
+        "test_order_create",
+        json!({ "req": { "user_id": 1, "course_ids": [1], "coupon_log_id": null, "credits": 0 } }),
+    );
+    assert_ne!(e["code"], "internal", "{e}");
+
+    let back = h.ok("profile_activate", json!({ "name": "simulator" }));
+    assert_eq!(back["kind"], "simulator");
+    h.assert_no_private_key_leaked();
+}

@@ -1,0 +1,1 @@
+//! See tests/app.rs and run.sh.
