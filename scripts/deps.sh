@@ -9,9 +9,13 @@ sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 need_apt=()
 want() { for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p"); done; }
 
-want build-essential pkg-config libssl-dev ca-certificates curl python3 python3-venv
+# Rust builds, and the desktop app's WebKitGTK stack (Tauri 2 on Linux).
+want build-essential pkg-config libssl-dev ca-certificates curl python3 python3-venv \
+  libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev \
+  fonts-noto-cjk
 if [ "$mode" = test ]; then
-  want python3-pip
+  # Peers (python venv), the throwaway MariaDB, and the real app window driven through WebDriver.
+  want python3-pip mariadb-server mariadb-client xvfb xauth webkit2gtk-driver
 fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -21,6 +21,12 @@ step() {
 cleanup() { [ -n "${started_mariadb:-}" ] && scripts/mariadb.sh stop >/dev/null 2>&1; }
 trap cleanup EXIT
 
+# The UI first: the app crate embeds ui/dist at compile time.
+ui_checks() {
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run lint && npm run build && npm test)
+}
+step "ui: lint, type-check, build, vitest" ui_checks
+
 step "rustfmt" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 
@@ -41,6 +47,9 @@ if [ -x scripts/peers/check_ours.sh ]; then
 fi
 if [ -x scripts/sim/run_python_flow.sh ]; then
   step "python-alipay-sdk against the simulator" scripts/sim/run_python_flow.sh
+fi
+if [ -x tests/e2e/run.sh ]; then
+  step "desktop app end to end (WebDriver, Xvfb)" tests/e2e/run.sh
 fi
 
 echo
