@@ -107,6 +107,8 @@ enum Command {
     /// `close N --reason R`: cancel an unpaid platform order (Alipay trade closed first)
     #[command(name = "order-close")]
     OrderClose(cmd::ops::OrderCloseArgs),
+    /// Reconcile Alipay's trade bill for a day or month against the platform's orders
+    Reconcile(cmd::reconcile::ReconcileArgs),
 }
 
 fn main() -> ExitCode {
@@ -143,6 +145,7 @@ fn main() -> ExitCode {
         Command::OrderPayLink(a) => cmd::ops::pay_link_cmd(&ctx, a),
         Command::OrderRefund(a) => cmd::ops::refund_cmd(&ctx, a),
         Command::OrderClose(a) => cmd::ops::close_cmd(&ctx, a),
+        Command::Reconcile(a) => cmd::reconcile::run_cmd(&ctx, a),
     };
     match result {
         Ok(code) => ExitCode::from(code.code()),

@@ -40,7 +40,10 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { revoke_grants_on_full_refund: true, return_credits_on_full_refund: true }
+        Policy {
+            revoke_grants_on_full_refund: true,
+            return_credits_on_full_refund: true,
+        }
     }
 }
 
@@ -88,7 +91,12 @@ pub struct Desk {
 }
 
 impl Desk {
-    pub fn new(store: Store, profile_name: impl Into<String>, profile_kind: ProfileKind, operator: impl Into<String>) -> Self {
+    pub fn new(
+        store: Store,
+        profile_name: impl Into<String>,
+        profile_kind: ProfileKind,
+        operator: impl Into<String>,
+    ) -> Self {
         Desk {
             store,
             gateway: None,

@@ -15,9 +15,11 @@ pub mod domain;
 pub mod error;
 pub mod ident;
 pub mod ops;
+pub mod options;
 pub mod pricing;
 pub mod profile;
 pub mod queries;
+pub mod reconcile;
 pub mod rows;
 pub mod schema;
 

@@ -31,7 +31,12 @@ pub enum DbAction {
     Init,
 }
 
-fn connect(ctx: &Ctx, db: &DbArgs, mode: OpenMode, rt: &tokio::runtime::Runtime) -> Result<(Store, String), Failure> {
+fn connect(
+    ctx: &Ctx,
+    db: &DbArgs,
+    mode: OpenMode,
+    rt: &tokio::runtime::Runtime,
+) -> Result<(Store, String), Failure> {
     let r = resolve(ctx)?;
     let cfg = store_config(ctx, &r, db)?;
     let target = paydesk_core::config::redact_url(&cfg.database);
@@ -61,22 +66,35 @@ pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
                     }
                 }
                 for s in &report.suggested_indexes {
-                    output::line(&format!("suggested index: {}", serde_json::to_string(s).unwrap_or_default()));
+                    output::line(&format!(
+                        "suggested index: {}",
+                        serde_json::to_string(s).unwrap_or_default()
+                    ));
                 }
                 for m in &report.migrations {
                     output::line(&format!(
                         "migration {} {}: {}",
                         m.version,
                         m.description,
-                        if m.applied { "applied" } else { "PENDING (run paydesk db migrate)" }
+                        if m.applied {
+                            "applied"
+                        } else {
+                            "PENDING (run paydesk db migrate)"
+                        }
                     ));
                 }
             }
-            Ok(if report.ok() { Exit::Ok } else { Exit::Negative })
+            Ok(if report.ok() {
+                Exit::Ok
+            } else {
+                Exit::Negative
+            })
         }
         DbAction::Migrate => {
             let (store, _) = connect(ctx, &c.db, OpenMode::MustExist, &rt)?;
-            let problems = rt.block_on(schema::check_platform_schema(&store)).map_err(store_failure)?;
+            let problems = rt
+                .block_on(schema::check_platform_schema(&store))
+                .map_err(store_failure)?;
             schema::problems_to_error(&store, problems).map_err(store_failure)?;
             let applied = rt.block_on(admin::migrate(&store)).map_err(store_failure)?;
             if ctx.json {
@@ -125,11 +143,20 @@ pub fn demo(ctx: &Ctx, a: DemoArgs) -> CmdResult {
     let r = resolve(ctx)?;
     let cfg = store_config(ctx, &r, &a.db)?;
     let clock = Arc::new(SystemClock);
-    let store = rt.block_on(Store::connect(&cfg, clock.clone(), OpenMode::CreateIfMissing)).map_err(store_failure)?;
-    let existing = rt.block_on(schema::existing_platform_tables(&store)).map_err(store_failure)?;
+    let store = rt
+        .block_on(Store::connect(
+            &cfg,
+            clock.clone(),
+            OpenMode::CreateIfMissing,
+        ))
+        .map_err(store_failure)?;
+    let existing = rt
+        .block_on(schema::existing_platform_tables(&store))
+        .map_err(store_failure)?;
     let store = if existing.is_empty() {
         rt.block_on(store.close());
-        rt.block_on(admin::init_new(&cfg, clock)).map_err(store_failure)?
+        rt.block_on(admin::init_new(&cfg, clock))
+            .map_err(store_failure)?
     } else {
         rt.block_on(admin::migrate(&store)).map_err(store_failure)?;
         store

@@ -50,13 +50,24 @@ pub fn route(args: Vec<OsString>) -> Vec<OsString> {
         }
         break;
     }
-    let Some(cmd) = args.get(i).map(|a| a.to_string_lossy().to_string()) else { return args };
-    let rest: Vec<String> = args[i + 1..].iter().map(|a| a.to_string_lossy().to_string()).collect();
+    let Some(cmd) = args.get(i).map(|a| a.to_string_lossy().to_string()) else {
+        return args;
+    };
+    let rest: Vec<String> = args[i + 1..]
+        .iter()
+        .map(|a| a.to_string_lossy().to_string())
+        .collect();
     let positional_first = rest.first().is_some_and(|r| !r.starts_with('-'));
     let new = match cmd.as_str() {
         "refund" if positional_first => "order-refund",
         "close" if positional_first => "order-close",
-        "pay-link" if rest.iter().any(|r| r == "--order" || r.starts_with("--order=")) => "order-pay-link",
+        "pay-link"
+            if rest
+                .iter()
+                .any(|r| r == "--order" || r.starts_with("--order=")) =>
+        {
+            "order-pay-link"
+        }
         _ => return args,
     };
     let mut out = args;
@@ -120,14 +131,20 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 pub fn store_failure(e: StoreError) -> Failure {
     let (exit, kind) = match &e {
-        StoreError::Config(_) | StoreError::Schema(_) | StoreError::NotPlatform { .. } | StoreError::Connect { .. } => {
-            (Exit::Usage, "config")
-        }
+        StoreError::Config(_)
+        | StoreError::Schema(_)
+        | StoreError::NotPlatform { .. }
+        | StoreError::Connect { .. } => (Exit::Usage, "config"),
         StoreError::NotFound { .. } => (Exit::Usage, "not_found"),
         StoreError::InvalidInput(_) => (Exit::Usage, "invalid_input"),
         _ => (Exit::Usage, "internal"),
     };
-    Failure { exit, kind, message: e.to_string(), details: None }
+    Failure {
+        exit,
+        kind,
+        message: e.to_string(),
+        details: None,
+    }
 }
 
 pub fn ops_failure(e: OpsError) -> Failure {
@@ -140,7 +157,12 @@ pub fn ops_failure(e: OpsError) -> Failure {
         OpsError::UnknownOutcome(m) => format!("UNKNOWN OUTCOME: {m}"),
         other => other.to_string(),
     };
-    Failure { exit, kind: code, message, details: None }
+    Failure {
+        exit,
+        kind: code,
+        message,
+        details: None,
+    }
 }
 
 fn core_kind(k: ProfileKind) -> CoreKind {
@@ -152,12 +174,24 @@ fn core_kind(k: ProfileKind) -> CoreKind {
 }
 
 /// The Desk of the profile. `gateway`: also load keys and build the gateway client.
-pub fn open_desk(ctx: &Ctx, db: &DbArgs, gateway: bool, rt: &tokio::runtime::Runtime) -> Result<Desk, Failure> {
+pub fn open_desk(
+    ctx: &Ctx,
+    db: &DbArgs,
+    gateway: bool,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Desk, Failure> {
     let r = resolve(ctx)?;
     let cfg = store_config(ctx, &r, db)?;
     let clock: Arc<dyn alipay::Clock> = Arc::new(SystemClock);
-    let store = rt.block_on(paydesk_core::admin::open_platform(&cfg, clock.clone())).map_err(store_failure)?;
-    let operator = r.profile.operator.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(os_user);
+    let store = rt
+        .block_on(paydesk_core::admin::open_platform(&cfg, clock.clone()))
+        .map_err(store_failure)?;
+    let operator = r
+        .profile
+        .operator
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(os_user);
     let mut desk = Desk::new(store, r.name.clone(), core_kind(r.profile.kind), operator);
     if gateway {
         let url = r.require("gateway", &r.profile.gateway)?.to_string();
@@ -223,7 +257,11 @@ fn parse_order(s: &str) -> Result<OrderRef, Failure> {
 
 fn parse_money(s: &str) -> Result<Decimal, String> {
     let t = s.trim();
-    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') {
+    if t.is_empty()
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+    {
         return Err(format!("{s:?} is not an amount like 100.00"));
     }
     t.parse::<Decimal>().map_err(|e| format!("{s:?}: {e}"))
@@ -278,12 +316,25 @@ pub fn test_order_cmd(ctx: &Ctx, a: TestOrderArgs) -> CmdResult {
             Some((id, p)) => (id, Some(parse_money(p).map_err(Failure::usage)?)),
             None => (c.as_str(), None),
         };
-        let course_id = id.trim().parse::<i64>().map_err(|_| Failure::usage(format!("--course {c:?}: expected ID or ID:PRICE")))?;
-        courses.push(TestCourse { course_id, activity_price: price, activity_name: None });
+        let course_id = id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| Failure::usage(format!("--course {c:?}: expected ID or ID:PRICE")))?;
+        courses.push(TestCourse {
+            course_id,
+            activity_price: price,
+            activity_name: None,
+        });
     }
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, false, &rt)?;
-    let req = TestOrderRequest { user: parse_user(&a.user), courses, coupon_log_id: a.coupon_log, credits: a.credits, note: a.note };
+    let req = TestOrderRequest {
+        user: parse_user(&a.user),
+        courses,
+        coupon_log_id: a.coupon_log,
+        credits: a.credits,
+        note: a.note,
+    };
     let r = rt.block_on(test_order(&desk, &req)).map_err(ops_failure)?;
     print(ctx, &r, &r.message);
     Ok(Exit::Ok)
@@ -316,7 +367,11 @@ pub fn pay_link_cmd(ctx: &Ctx, a: OrderPayLinkArgs) -> CmdResult {
     let desk = open_desk(ctx, &a.db, true, &rt)?;
     let req = PayLinkRequest {
         order,
-        product: if a.wap { PayProduct::Wap } else { PayProduct::Page },
+        product: if a.wap {
+            PayProduct::Wap
+        } else {
+            PayProduct::Page
+        },
         form: a.form,
         return_url: a.return_url,
         notify_url: a.notify_url,
@@ -341,7 +396,11 @@ no-op. An order that was cancelled or timed out but is paid is settled and, if i
 coupon cannot be taken back, FLAGGED for finance (audit action settle_late).")]
 pub struct SettleArgs {
     /// A return URL, a notify body, @FILE or - (stdin)
-    #[arg(value_name = "URL|BODY", required_unless_present = "order", conflicts_with = "order")]
+    #[arg(
+        value_name = "URL|BODY",
+        required_unless_present = "order",
+        conflicts_with = "order"
+    )]
     input: Option<String>,
     /// Settle by asking Alipay about this order (a missed notify)
     #[arg(long, value_name = "N")]
@@ -354,13 +413,21 @@ pub fn settle_cmd(ctx: &Ctx, a: SettleArgs) -> CmdResult {
     let input = match (&a.order, &a.input) {
         (Some(o), _) => SettleInput::Order(parse_order(o)?),
         (None, Some(i)) => SettleInput::Callback(read_arg_text(i)?.trim().to_string()),
-        (None, None) => return Err(Failure::usage("give a return URL, a notify body or --order N")),
+        (None, None) => {
+            return Err(Failure::usage(
+                "give a return URL, a notify body or --order N",
+            ));
+        }
     };
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, true, &rt)?;
     let r = rt.block_on(settle(&desk, input)).map_err(ops_failure)?;
     print(ctx, &r, &r.message);
-    Ok(if r.flags.is_empty() { Exit::Ok } else { Exit::Negative })
+    Ok(if r.flags.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Negative
+    })
 }
 
 // ───────────────────────────── close / expire ─────────────────────────────
@@ -384,15 +451,23 @@ pub fn close_cmd(ctx: &Ctx, a: OrderCloseArgs) -> CmdResult {
     let order = parse_order(&a.order)?;
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, true, &rt)?;
-    confirm_production(&desk, a.yes, "closing an order cancels a real customer's order")?;
-    let r = rt.block_on(close(&desk, &order, &a.reason)).map_err(ops_failure)?;
+    confirm_production(
+        &desk,
+        a.yes,
+        "closing an order cancels a real customer's order",
+    )?;
+    let r = rt
+        .block_on(close(&desk, &order, &a.reason))
+        .map_err(ops_failure)?;
     print(ctx, &r, &r.message);
     Ok(Exit::Ok)
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Every unpaid order older than 15 minutes: Alipay is asked first, a paid one is
-settled instead; the rest are closed at Alipay and set to 超时取消 (3), credits and coupons back.")]
+#[command(
+    after_help = "Every unpaid order older than 15 minutes: Alipay is asked first, a paid one is
+settled instead; the rest are closed at Alipay and set to 超时取消 (3), credits and coupons back."
+)]
 pub struct ExpireArgs {
     /// Confirm on a production profile
     #[arg(long)]
@@ -404,16 +479,26 @@ pub struct ExpireArgs {
 pub fn expire_cmd(ctx: &Ctx, a: ExpireArgs) -> CmdResult {
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, true, &rt)?;
-    confirm_production(&desk, a.yes, "expiring cancels real customers' unpaid orders")?;
-    let r = rt.block_on(expire(&desk, progress(ctx))).map_err(ops_failure)?;
+    confirm_production(
+        &desk,
+        a.yes,
+        "expiring cancels real customers' unpaid orders",
+    )?;
+    let r = rt
+        .block_on(expire(&desk, progress(ctx)))
+        .map_err(ops_failure)?;
     if ctx.json {
         output::json(&r);
     } else {
+        // Expiries are the routine case (the summary counts them); what needs a look is listed.
         for o in &r.orders {
             match o {
-                Expired::Expired(c) => output::line(&c.message),
+                Expired::Expired(_) => {}
                 Expired::Settled(s) => output::line(&s.message),
-                Expired::Skipped { order_number, error } => output::line(&format!("order {order_number} left unpaid: {error}")),
+                Expired::Skipped {
+                    order_number,
+                    error,
+                } => output::line(&format!("order {order_number} left unpaid: {error}")),
             }
         }
         output::line(&format!(
@@ -421,7 +506,11 @@ pub fn expire_cmd(ctx: &Ctx, a: ExpireArgs) -> CmdResult {
             r.examined, r.expired, r.settled, r.skipped, r.noop
         ));
     }
-    Ok(if r.skipped > 0 { Exit::Negative } else { Exit::Ok })
+    Ok(if r.skipped > 0 {
+        Exit::Negative
+    } else {
+        Exit::Ok
+    })
 }
 
 // ───────────────────────────── refund / refunds ─────────────────────────────
@@ -456,7 +545,9 @@ pub fn refund_cmd(ctx: &Ctx, a: OrderRefundArgs) -> CmdResult {
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, true, &rt)?;
     confirm_production(&desk, a.yes, "a refund moves real money")?;
-    let r = rt.block_on(refund(&desk, &order, a.amount, &a.reason)).map_err(ops_failure)?;
+    let r = rt
+        .block_on(refund(&desk, &order, a.amount, &a.reason))
+        .map_err(ops_failure)?;
     print(ctx, &r, &r.message);
     Ok(Exit::Ok)
 }
@@ -488,11 +579,17 @@ pub fn refunds_cmd(ctx: &Ctx, a: RefundsArgs) -> CmdResult {
         None => {
             let order = a.order.as_deref().map(parse_order).transpose()?;
             let desk = open_desk(ctx, &a.db, false, &rt)?;
-            let rows = rt.block_on(list_refunds(&desk, order.as_ref())).map_err(ops_failure)?;
+            let rows = rt
+                .block_on(list_refunds(&desk, order.as_ref()))
+                .map_err(ops_failure)?;
             if ctx.json {
                 output::json(&rows);
             } else if rows.is_empty() {
-                output::line(if order.is_some() { "no refunds for this order" } else { "no unresolved refunds" });
+                output::line(if order.is_some() {
+                    "no refunds for this order"
+                } else {
+                    "no unresolved refunds"
+                });
             } else {
                 for r in rows {
                     output::line(&format!(
@@ -511,19 +608,31 @@ pub fn refunds_cmd(ctx: &Ctx, a: RefundsArgs) -> CmdResult {
         Some(RefundsAction::Resume { yes }) => {
             let desk = open_desk(ctx, &a.db, true, &rt)?;
             confirm_production(&desk, yes, "resuming refunds moves real money")?;
-            let r = rt.block_on(resume(&desk, progress(ctx))).map_err(ops_failure)?;
+            let r = rt
+                .block_on(resume(&desk, progress(ctx)))
+                .map_err(ops_failure)?;
             if ctx.json {
                 output::json(&r);
             } else {
                 for x in &r.refunds {
-                    output::line(&format!("{} {} {}: {}", x.out_request_no, x.amount, x.status.as_str(), x.message));
+                    output::line(&format!(
+                        "{} {} {}: {}",
+                        x.out_request_no,
+                        x.amount,
+                        x.status.as_str(),
+                        x.message
+                    ));
                 }
                 output::line(&format!(
                     "{} unresolved: {} succeeded, {} failed, {} still unknown",
                     r.examined, r.succeeded, r.failed, r.still_unknown
                 ));
             }
-            Ok(if r.still_unknown > 0 { Exit::Negative } else { Exit::Ok })
+            Ok(if r.still_unknown > 0 {
+                Exit::Negative
+            } else {
+                Exit::Ok
+            })
         }
     }
 }
@@ -567,12 +676,17 @@ pub fn grants_cmd(ctx: &Ctx, a: GrantsArgs) -> CmdResult {
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, false, &rt)?;
     if a.duplicates {
-        let d = rt.block_on(grant::duplicates(&desk, a.limit.max(1))).map_err(ops_failure)?;
+        let d = rt
+            .block_on(grant::duplicates(&desk, a.limit.max(1)))
+            .map_err(ops_failure)?;
         if ctx.json {
             output::json(&d);
         } else {
             for x in &d {
-                output::line(&format!("user {} course {}: {} grants {:?}", x.user_id, x.course_id, x.count, x.grant_ids));
+                output::line(&format!(
+                    "user {} course {}: {} grants {:?}",
+                    x.user_id, x.course_id, x.count, x.grant_ids
+                ));
             }
             output::line(&format!("{} duplicated pair(s)", d.len()));
         }
@@ -580,21 +694,43 @@ pub fn grants_cmd(ctx: &Ctx, a: GrantsArgs) -> CmdResult {
     }
     if a.merge {
         let r = rt
-            .block_on(grant::merge_duplicates(&desk, a.reason.as_deref().unwrap_or_default(), progress(ctx)))
+            .block_on(grant::merge_duplicates(
+                &desk,
+                a.reason.as_deref().unwrap_or_default(),
+                progress(ctx),
+            ))
             .map_err(ops_failure)?;
-        print(ctx, &r, &format!("merged {} pair(s), removed {} duplicate grant(s)", r.pairs, r.grants_removed));
+        print(
+            ctx,
+            &r,
+            &format!(
+                "merged {} pair(s), removed {} duplicate grant(s)",
+                r.pairs, r.grants_removed
+            ),
+        );
         return Ok(Exit::Ok);
     }
     let order_id = match a.order.as_deref().map(parse_order).transpose()? {
         None => None,
         Some(OrderRef::Id(id)) => Some(id),
         Some(r) => {
-            let mut tx = rt.block_on(desk.store.begin_read()).map_err(store_failure)?;
-            let o = rt.block_on(paydesk_core::ops::find_order(&mut tx, &r)).map_err(ops_failure)?;
+            let mut tx = rt
+                .block_on(desk.store.begin_read())
+                .map_err(store_failure)?;
+            let o = rt
+                .block_on(paydesk_core::ops::find_order(&mut tx, &r))
+                .map_err(ops_failure)?;
             Some(o.id)
         }
     };
-    let f = GrantFilter { user_id: a.user, course_id: a.course, order_id, include_deleted: a.all, before_id: a.before, limit: a.limit };
+    let f = GrantFilter {
+        user_id: a.user,
+        course_id: a.course,
+        order_id,
+        include_deleted: a.all,
+        before_id: a.before,
+        limit: a.limit,
+    };
     let rows = rt.block_on(grant::list(&desk, &f)).map_err(ops_failure)?;
     if ctx.json {
         output::json(&rows);
@@ -640,7 +776,11 @@ pub fn grant_cmd(ctx: &Ctx, a: GrantArgs) -> CmdResult {
     let r = match (a.restore, a.user, a.course) {
         (Some(audit), _, _) => rt.block_on(grant::restore(&desk, audit, &a.reason)),
         (None, Some(u), Some(c)) => rt.block_on(grant::grant(&desk, u, c, &a.reason)),
-        _ => return Err(Failure::usage("give --user and --course, or --restore AUDIT_ID")),
+        _ => {
+            return Err(Failure::usage(
+                "give --user and --course, or --restore AUDIT_ID",
+            ));
+        }
     }
     .map_err(ops_failure)?;
     print(ctx, &r, &r.message);
@@ -662,7 +802,83 @@ pub struct RevokeArgs {
 pub fn revoke_cmd(ctx: &Ctx, a: RevokeArgs) -> CmdResult {
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, false, &rt)?;
-    let r = rt.block_on(grant::revoke(&desk, a.grant, &a.reason)).map_err(ops_failure)?;
+    let r = rt
+        .block_on(grant::revoke(&desk, a.grant, &a.reason))
+        .map_err(ops_failure)?;
     print(ctx, &r, &r.message);
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn routed(args: &[&str]) -> Vec<String> {
+        route(args.iter().map(OsString::from).collect())
+            .into_iter()
+            .map(|a| a.to_string_lossy().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn order_level_forms_are_routed_and_gateway_forms_are_not() {
+        assert_eq!(
+            routed(&["paydesk", "--json", "refund", "2026", "--reason", "x"])[2],
+            "order-refund"
+        );
+        assert_eq!(
+            routed(&[
+                "paydesk",
+                "--profile",
+                "sandbox",
+                "close",
+                "id:7",
+                "--reason",
+                "x"
+            ])[3],
+            "order-close"
+        );
+        assert_eq!(
+            routed(&["paydesk", "pay-link", "--wap", "--order", "2026"])[1],
+            "order-pay-link"
+        );
+        assert_eq!(
+            routed(&["paydesk", "pay-link", "--order=2026"])[1],
+            "order-pay-link"
+        );
+        // The raw gateway calls keep their commands.
+        assert_eq!(
+            routed(&[
+                "paydesk",
+                "refund",
+                "--out-trade-no",
+                "A",
+                "--amount",
+                "1",
+                "--out-request-no",
+                "R"
+            ])[1],
+            "refund"
+        );
+        assert_eq!(routed(&["paydesk", "close", "--trade-no", "T"])[1], "close");
+        assert_eq!(
+            routed(&[
+                "paydesk",
+                "pay-link",
+                "--out-trade-no",
+                "A",
+                "--amount",
+                "1",
+                "--subject",
+                "s"
+            ])[1],
+            "pay-link"
+        );
+        // A flag value that looks like a command is not taken for one.
+        assert_eq!(
+            routed(&["paydesk", "--profile", "refund", "orders"])[3],
+            "orders"
+        );
+        assert_eq!(routed(&["paydesk"]), vec!["paydesk"]);
+    }
 }

@@ -18,7 +18,10 @@ use crate::output;
 fn parse_time(s: &str) -> Result<NaiveDateTime, String> {
     let t = s.trim();
     NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
-        .or_else(|_| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default()))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        })
         .map_err(|_| format!("{s:?}: use YYYY-MM-DD or \"YYYY-MM-DD HH:MM:SS\" (Beijing time)"))
 }
 
@@ -28,7 +31,11 @@ fn parse_status(s: &str) -> Result<OrderStatus, String> {
         "1" | "paid" => OrderStatus::Paid,
         "2" | "cancelled" => OrderStatus::Cancelled,
         "3" | "timed-out" | "timedout" | "expired" => OrderStatus::TimedOut,
-        other => return Err(format!("status {other:?}: use 0-3 or unpaid, paid, cancelled, timed-out")),
+        other => {
+            return Err(format!(
+                "status {other:?}: use 0-3 or unpaid, paid, cancelled, timed-out"
+            ));
+        }
     })
 }
 
@@ -36,14 +43,16 @@ fn parse_refund(s: &str) -> Result<RefundFilter, String> {
     Ok(match s.trim() {
         "none" => RefundFilter::None,
         "any" => RefundFilter::Any,
-        other => RefundFilter::State(
-            RefundStatus::parse(other).ok_or_else(|| format!("refund {other:?}: use none, any, pending, succeeded, failed or unknown"))?,
-        ),
+        other => RefundFilter::State(RefundStatus::parse(other).ok_or_else(|| {
+            format!("refund {other:?}: use none, any, pending, succeeded, failed or unknown")
+        })?),
     })
 }
 
 fn parse_money(s: &str) -> Result<Decimal, String> {
-    s.trim().parse::<Decimal>().map_err(|e| format!("{s:?}: {e}"))
+    s.trim()
+        .parse::<Decimal>()
+        .map_err(|e| format!("{s:?}: {e}"))
 }
 
 #[derive(Debug, Args)]
@@ -87,12 +96,19 @@ pub struct OrdersArgs {
 }
 
 pub fn list(ctx: &Ctx, a: OrdersArgs) -> CmdResult {
-    let after = a.after.as_deref().map(str::parse::<Cursor>).transpose().map_err(store_failure)?;
+    let after = a
+        .after
+        .as_deref()
+        .map(str::parse::<Cursor>)
+        .transpose()
+        .map_err(store_failure)?;
     let user = a.user.as_deref().map(|u| {
         let t = u.trim();
         match t.parse::<i64>() {
             Ok(id) if t.len() < 11 => paydesk_core::browse::UserRef::Id(id),
-            _ if t.len() == 11 && t.bytes().all(|b| b.is_ascii_digit()) => paydesk_core::browse::UserRef::Mobile(t.to_string()),
+            _ if t.len() == 11 && t.bytes().all(|b| b.is_ascii_digit()) => {
+                paydesk_core::browse::UserRef::Mobile(t.to_string())
+            }
             _ => paydesk_core::browse::UserRef::Username(t.to_string()),
         }
     });
@@ -111,7 +127,9 @@ pub fn list(ctx: &Ctx, a: OrdersArgs) -> CmdResult {
     };
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, false, &rt)?;
-    let page = rt.block_on(orders(&desk.store, &f)).map_err(store_failure)?;
+    let page = rt
+        .block_on(orders(&desk.store, &f))
+        .map_err(store_failure)?;
     if ctx.json {
         output::json(&page);
     } else {
@@ -125,7 +143,15 @@ pub fn list(ctx: &Ctx, a: OrdersArgs) -> CmdResult {
                 o.order.user_id,
                 o.mobile.clone().unwrap_or_default(),
                 if o.refunded > Decimal::ZERO || o.refund_unresolved {
-                    format!("  refunded {}{}", o.refunded, if o.refund_unresolved { " (+ unresolved)" } else { "" })
+                    format!(
+                        "  refunded {}{}",
+                        o.refunded,
+                        if o.refund_unresolved {
+                            " (+ unresolved)"
+                        } else {
+                            ""
+                        }
+                    )
                 } else {
                     String::new()
                 }
@@ -163,13 +189,22 @@ pub fn show(ctx: &Ctx, a: OrderArgs) -> CmdResult {
             o
         })
         .map_err(ops_failure)?;
-    let detail = rt.block_on(order_detail(&desk.store, order.id)).map_err(store_failure)?;
+    let detail = rt
+        .block_on(order_detail(&desk.store, order.id))
+        .map_err(store_failure)?;
     let trade = if a.alipay {
         let gw = desk.gateway().map_err(ops_failure)?;
-        Some(match rt.block_on(gw.client.query(TradeRef::OutTradeNo(order.order_number.clone()))) {
-            Ok(q) => serde_json::json!({ "trade_status": q.trade_status, "trade_no": q.trade_no, "total_amount": q.total_amount.to_string(), "send_pay_date": q.send_pay_date }),
-            Err(e) => serde_json::json!({ "error": e.to_string() }),
-        })
+        Some(
+            match rt.block_on(
+                gw.client
+                    .query(TradeRef::OutTradeNo(order.order_number.clone())),
+            ) {
+                Ok(q) => {
+                    serde_json::json!({ "trade_status": q.trade_status, "trade_no": q.trade_no, "total_amount": q.total_amount.to_string(), "send_pay_date": q.send_pay_date })
+                }
+                Err(e) => serde_json::json!({ "error": e.to_string() }),
+            },
+        )
     } else {
         None
     };
@@ -185,29 +220,71 @@ pub fn show(ctx: &Ctx, a: OrderArgs) -> CmdResult {
     output::rows(&[
         ("order_number", o.order_number.clone()),
         ("id", o.id.to_string()),
-        ("status", format!("{} ({})", o.order_status.label_zh(), o.order_status.label())),
-        ("created", o.base.created_time.format("%Y-%m-%d %H:%M:%S").to_string()),
-        ("paid", o.pay_time.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into())),
+        (
+            "status",
+            format!("{} ({})", o.order_status.label_zh(), o.order_status.label()),
+        ),
+        (
+            "created",
+            o.base.created_time.format("%Y-%m-%d %H:%M:%S").to_string(),
+        ),
+        (
+            "paid",
+            o.pay_time
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_else(|| "-".into()),
+        ),
         ("total_price", o.total_price.to_string()),
         ("real_price", o.real_price.to_string()),
         ("credits", o.credit.unwrap_or(0).to_string()),
-        ("user", detail.user.as_ref().map(|u| format!("{} {} {}", u.id, u.username, u.mobile)).unwrap_or_else(|| format!("{} (missing)", o.user_id))),
+        (
+            "user",
+            detail
+                .user
+                .as_ref()
+                .map(|u| format!("{} {} {}", u.id, u.username, u.mobile))
+                .unwrap_or_else(|| format!("{} (missing)", o.user_id)),
+        ),
         ("refunded", detail.refunded.to_string()),
     ]);
     for c in &detail.courses {
-        output::line(&format!("  course {} {}  {} → {} {}", c.course_id, c.base.name.clone().unwrap_or_default(), c.price, c.real_price, c.discount_name));
+        output::line(&format!(
+            "  course {} {}  {} → {} {}",
+            c.course_id,
+            c.base.name.clone().unwrap_or_default(),
+            c.price,
+            c.real_price,
+            c.discount_name
+        ));
     }
     for c in &detail.coupons {
-        output::line(&format!("  coupon log {} (coupon {}) use_status {:?}", c.log.id, c.log.coupon_id, c.log.use_status.map(|s| s.label())));
+        output::line(&format!(
+            "  coupon log {} (coupon {}) use_status {:?}",
+            c.log.id,
+            c.log.coupon_id,
+            c.log.use_status.map(|s| s.label())
+        ));
     }
     for g in &detail.grants {
         output::line(&format!("  grant {} course {}", g.id, g.course_id));
     }
     for r in &detail.refunds {
-        output::line(&format!("  refund {} {} {}", r.out_request_no, r.amount, r.status.as_str()));
+        output::line(&format!(
+            "  refund {} {} {}",
+            r.out_request_no,
+            r.amount,
+            r.status.as_str()
+        ));
     }
     for a in detail.audit.iter().take(20) {
-        output::line(&format!("  audit {} {} {} {} {}", a.id, a.at.format("%Y-%m-%d %H:%M:%S"), a.operator, a.action, a.outcome));
+        output::line(&format!(
+            "  audit {} {} {} {} {}",
+            a.id,
+            a.at.format("%Y-%m-%d %H:%M:%S"),
+            a.operator,
+            a.action,
+            a.outcome
+        ));
     }
     if let Some(t) = trade {
         output::line(&format!("  alipay {t}"));
@@ -254,7 +331,9 @@ pub fn audit(ctx: &Ctx, a: AuditArgs) -> CmdResult {
     };
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, false, &rt)?;
-    let rows = rt.block_on(audit_query(&desk.store, &f)).map_err(store_failure)?;
+    let rows = rt
+        .block_on(audit_query(&desk.store, &f))
+        .map_err(store_failure)?;
     if ctx.json {
         output::json(&rows);
     } else {

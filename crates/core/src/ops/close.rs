@@ -18,7 +18,10 @@ use chrono::TimeDelta;
 use serde::Serialize;
 
 use super::settle::{Confirmed, SettleReport, Via, apply_payment, check_query, refuse};
-use super::{OpsError, OpsResult, OrderRef, Outcome, credit_remark, find_order, json, lock_order, status_phrase};
+use super::{
+    OpsError, OpsResult, OrderRef, Outcome, credit_remark, find_order, json, lock_order,
+    status_phrase,
+};
 use crate::desk::{Desk, Gateway};
 use crate::domain::{CreditOperation, ORDER_TIMEOUT_SECS, OrderStatus, UseStatus};
 use crate::queries::{self, credits::NewCredit};
@@ -61,7 +64,9 @@ pub async fn close_on_alipay(gw: &Gateway, order_number: &str) -> OpsResult<Alip
         Err(e) => return Err(e.into()),
     };
     match q.trade_status {
-        TradeStatus::TradeSuccess | TradeStatus::TradeFinished => Ok(AlipaySide::Paid { query: Box::new(q) }),
+        TradeStatus::TradeSuccess | TradeStatus::TradeFinished => {
+            Ok(AlipaySide::Paid { query: Box::new(q) })
+        }
         TradeStatus::TradeClosed => Ok(AlipaySide::AlreadyClosed),
         TradeStatus::WaitBuyerPay => match gw.client.close(by()).await {
             Ok(_) => Ok(AlipaySide::Closed),
@@ -69,13 +74,17 @@ pub async fn close_on_alipay(gw: &Gateway, order_number: &str) -> OpsResult<Alip
             Err(e) if e.sub_code() == Some("ACQ.TRADE_STATUS_ERROR") => {
                 // Paid (or closed) between our query and the close: ask again which.
                 let q = gw.client.query(by()).await?;
-                if q.trade_status.is_paid() { Ok(AlipaySide::Paid { query: Box::new(q) }) } else { Ok(AlipaySide::AlreadyClosed) }
+                if q.trade_status.is_paid() {
+                    Ok(AlipaySide::Paid { query: Box::new(q) })
+                } else {
+                    Ok(AlipaySide::AlreadyClosed)
+                }
             }
             Err(e) => Err(e.into()),
         },
-        TradeStatus::Unknown(s) => {
-            Err(OpsError::Refused(format!("Alipay reports trade status {s:?} for order {order_number}, which Paydesk does not know: check it by hand")))
-        }
+        TradeStatus::Unknown(s) => Err(OpsError::Refused(format!(
+            "Alipay reports trade status {s:?} for order {order_number}, which Paydesk does not know: check it by hand"
+        ))),
     }
 }
 
@@ -97,7 +106,9 @@ pub struct CloseReport {
 pub async fn close(desk: &Desk, r: &OrderRef, reason: &str) -> OpsResult<CloseReport> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(OpsError::InvalidInput("a reason is required to close an order".into()));
+        return Err(OpsError::InvalidInput(
+            "a reason is required to close an order".into(),
+        ));
     }
     let order = {
         let mut tx = desk.store.begin_read().await?;
@@ -113,14 +124,22 @@ pub async fn close(desk: &Desk, r: &OrderRef, reason: &str) -> OpsResult<CloseRe
     };
     match order.order_status {
         OrderStatus::Unpaid => {}
-        OrderStatus::Cancelled | OrderStatus::TimedOut => return noop(desk, "close", &order, Some(reason)).await,
+        OrderStatus::Cancelled | OrderStatus::TimedOut => {
+            return noop(desk, "close", &order, Some(reason)).await;
+        }
         OrderStatus::Paid => {
-            let e = OpsError::Refused(format!("order {} is paid: refund it instead of closing it", order.order_number));
+            let e = OpsError::Refused(format!(
+                "order {} is paid: refund it instead of closing it",
+                order.order_number
+            ));
             refuse(desk, "close", Some(&order), None, &e).await;
             return Err(e);
         }
         OrderStatus::Unknown(n) => {
-            let e = OpsError::Refused(format!("order {} is in unknown status {n}: close it by hand", order.order_number));
+            let e = OpsError::Refused(format!(
+                "order {} is in unknown status {n}: close it by hand",
+                order.order_number
+            ));
             refuse(desk, "close", Some(&order), None, &e).await;
             return Err(e);
         }
@@ -141,11 +160,28 @@ pub async fn close(desk: &Desk, r: &OrderRef, reason: &str) -> OpsResult<CloseRe
         refuse(desk, "close", Some(&order), None, &e).await;
         return Err(e);
     }
-    cancel_in_db(desk, order.id, OrderStatus::Cancelled, "close", Some(reason), side.note()).await
+    cancel_in_db(
+        desk,
+        order.id,
+        OrderStatus::Cancelled,
+        "close",
+        Some(reason),
+        side.note(),
+    )
+    .await
 }
 
-async fn noop(desk: &Desk, action: &str, order: &OrderRow, reason: Option<&str>) -> OpsResult<CloseReport> {
-    let message = format!("order {} is already {}: nothing to do", order.order_number, status_phrase(order.order_status));
+async fn noop(
+    desk: &Desk,
+    action: &str,
+    order: &OrderRow,
+    reason: Option<&str>,
+) -> OpsResult<CloseReport> {
+    let message = format!(
+        "order {} is already {}: nothing to do",
+        order.order_number,
+        status_phrase(order.order_status)
+    );
     let mut a = desk.audit(action, "noop");
     a.order_id = Some(order.id);
     a.order_number = Some(order.order_number.clone());
@@ -182,7 +218,10 @@ async fn cancel_in_db(
         tx.rollback().await?;
         if order.order_status == OrderStatus::Paid {
             // Settled between our Alipay check and now (a notify, a colleague): keep it paid.
-            let e = OpsError::Refused(format!("order {} was settled meanwhile: it stays paid", order.order_number));
+            let e = OpsError::Refused(format!(
+                "order {} was settled meanwhile: it stays paid",
+                order.order_number
+            ));
             refuse(desk, action, Some(&order), None, &e).await;
             return Err(e);
         }
@@ -190,9 +229,13 @@ async fn cancel_in_db(
     }
     let coupons_before = queries::coupons::log_for_order(&mut tx, order.id).await?;
     let user_before = queries::users::get_for_update(&mut tx, order.user_id).await?;
-    if queries::orders::set_status_if(&mut tx, order.id, OrderStatus::Unpaid, to, None).await? != 1 {
+    if queries::orders::set_status_if(&mut tx, order.id, OrderStatus::Unpaid, to, None).await? != 1
+    {
         tx.rollback().await?;
-        let e = OpsError::Refused(format!("order {} changed while it was being cancelled: run it again", order.order_number));
+        let e = OpsError::Refused(format!(
+            "order {} changed while it was being cancelled: run it again",
+            order.order_number
+        ));
         refuse(desk, action, Some(&order), None, &e).await;
         return Err(e);
     }
@@ -208,7 +251,10 @@ async fn cancel_in_db(
                         user_id: order.user_id,
                         operation: CreditOperation::Business,
                         number: credit,
-                        remark: Some(credit_remark(&order.order_number, &format!("订单{}，退还积分", to.label_zh()))),
+                        remark: Some(credit_remark(
+                            &order.order_number,
+                            &format!("订单{}，退还积分", to.label_zh()),
+                        )),
                         created_time,
                     },
                 )
@@ -262,7 +308,10 @@ async fn cancel_in_db(
             order.order_number,
             status_phrase(to),
             if credit_row.is_some() { credit } else { 0 },
-            coupons_before.iter().filter(|l| l.use_status != Some(UseStatus::Used)).count()
+            coupons_before
+                .iter()
+                .filter(|l| l.use_status != Some(UseStatus::Used))
+                .count()
         ),
     })
 }
@@ -275,7 +324,10 @@ pub enum Expired {
     /// Alipay said paid: settled instead.
     Settled(SettleReport),
     /// Left unpaid (the gateway could not be asked, or the payment did not match); retried next run.
-    Skipped { order_number: String, error: String },
+    Skipped {
+        order_number: String,
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -305,7 +357,10 @@ pub async fn expire(desk: &Desk, progress: impl Fn(usize, usize)) -> OpsResult<E
         tx.rollback().await?;
     }
     let total = due.len();
-    let mut report = ExpireReport { examined: total, ..Default::default() };
+    let mut report = ExpireReport {
+        examined: total,
+        ..Default::default()
+    };
     progress(0, total);
     for (i, order) in due.into_iter().enumerate() {
         let result = expire_one(desk, gw, &order).await;
@@ -322,7 +377,10 @@ pub async fn expire(desk: &Desk, progress: impl Fn(usize, usize)) -> OpsResult<E
 }
 
 async fn expire_one(desk: &Desk, gw: &Gateway, order: &OrderRow) -> Expired {
-    let skipped = |e: &OpsError| Expired::Skipped { order_number: order.order_number.clone(), error: e.to_string() };
+    let skipped = |e: &OpsError| Expired::Skipped {
+        order_number: order.order_number.clone(),
+        error: e.to_string(),
+    };
     let side = match close_on_alipay(gw, &order.order_number).await {
         Ok(s) => s,
         Err(e) => {
@@ -336,11 +394,20 @@ async fn expire_one(desk: &Desk, gw: &Gateway, order: &OrderRow) -> Expired {
                 refuse(desk, "expire", Some(order), None, &e).await;
                 return skipped(&e);
             }
-            apply_payment(desk, order.id, &Confirmed::from_query(&query), Via::Expire).await.map(Expired::Settled)
+            apply_payment(desk, order.id, &Confirmed::from_query(&query), Via::Expire)
+                .await
+                .map(Expired::Settled)
         }
-        side => cancel_in_db(desk, order.id, OrderStatus::TimedOut, "expire", Some("unpaid after ORDER_TIMEOUT (15 min)"), side.note())
-            .await
-            .map(Expired::Expired),
+        side => cancel_in_db(
+            desk,
+            order.id,
+            OrderStatus::TimedOut,
+            "expire",
+            Some("unpaid after ORDER_TIMEOUT (15 min)"),
+            side.note(),
+        )
+        .await
+        .map(Expired::Expired),
     };
     res.unwrap_or_else(|e| skipped(&e))
 }

@@ -30,19 +30,33 @@ pub struct GrantReport {
 fn need_reason(reason: &str, what: &str) -> OpsResult<String> {
     let r = reason.trim();
     if r.is_empty() {
-        return Err(OpsError::InvalidInput(format!("a reason is required to {what}")));
+        return Err(OpsError::InvalidInput(format!(
+            "a reason is required to {what}"
+        )));
     }
     Ok(r.to_string())
 }
 
 /// Grants a course to a user by hand; a no-op when the user already has it.
-pub async fn grant(desk: &Desk, user_id: i64, course_id: i64, reason: &str) -> OpsResult<GrantReport> {
+pub async fn grant(
+    desk: &Desk,
+    user_id: i64,
+    course_id: i64,
+    reason: &str,
+) -> OpsResult<GrantReport> {
     let reason = need_reason(reason, "grant a course")?;
     let mut tx = desk.store.begin_write().await?;
     let checked = async {
-        queries::users::get(&mut tx, user_id).await?.ok_or_else(|| OpsError::NotFound { what: format!("user with id {user_id}") })?;
-        let course =
-            queries::courses::get(&mut tx, course_id).await?.ok_or_else(|| OpsError::NotFound { what: format!("course {course_id}") })?;
+        queries::users::get(&mut tx, user_id)
+            .await?
+            .ok_or_else(|| OpsError::NotFound {
+                what: format!("user with id {user_id}"),
+            })?;
+        let course = queries::courses::get(&mut tx, course_id)
+            .await?
+            .ok_or_else(|| OpsError::NotFound {
+                what: format!("course {course_id}"),
+            })?;
         Ok::<_, OpsError>(course)
     }
     .await;
@@ -64,15 +78,36 @@ pub async fn grant(desk: &Desk, user_id: i64, course_id: i64, reason: &str) -> O
     a.reason = Some(reason);
     if let Some(g) = live.into_iter().next() {
         a.outcome = "noop".into();
-        let message = format!("user {user_id} already has course {course_id} (grant {})", g.id);
+        let message = format!(
+            "user {user_id} already has course {course_id} (grant {})",
+            g.id
+        );
         a.detail = Some(message.clone());
         let audit_id = desk.audit_in(&mut tx, &a).await?;
         tx.commit().await?;
-        return Ok(GrantReport { outcome: Outcome::Noop, grant: Some(g), audit_id: Some(audit_id), message });
+        return Ok(GrantReport {
+            outcome: Outcome::Noop,
+            grant: Some(g),
+            audit_id: Some(audit_id),
+            message,
+        });
     }
     let now = tx.now();
-    let id = queries::grants::insert(&mut tx, &NewGrant { user_id, course_id, name: course.base.name.clone(), created_time: now }).await?;
-    let g = queries::grants::get(&mut tx, id).await?.ok_or_else(|| OpsError::NotFound { what: format!("grant {id} just made") })?;
+    let id = queries::grants::insert(
+        &mut tx,
+        &NewGrant {
+            user_id,
+            course_id,
+            name: course.base.name.clone(),
+            created_time: now,
+        },
+    )
+    .await?;
+    let g = queries::grants::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| OpsError::NotFound {
+            what: format!("grant {id} just made"),
+        })?;
     a.after = Some(json(&g));
     a.detail = Some(format!("grant {id}"));
     let audit_id = desk.audit_in(&mut tx, &a).await?;
@@ -105,9 +140,16 @@ pub async fn revoke(desk: &Desk, grant_id: i64, reason: &str) -> OpsResult<Grant
             a.reason = Some(reason);
             a.detail = Some(detail);
             desk.audit_alone(&a).await;
-            return Ok(GrantReport { outcome: Outcome::Noop, grant: None, audit_id: Some(prev.id), message });
+            return Ok(GrantReport {
+                outcome: Outcome::Noop,
+                grant: None,
+                audit_id: Some(prev.id),
+                message,
+            });
         }
-        let e = OpsError::NotFound { what: format!("grant {grant_id}") };
+        let e = OpsError::NotFound {
+            what: format!("grant {grant_id}"),
+        };
         let mut a = desk.audit("revoke", "refused");
         a.reason = Some(reason);
         a.detail = Some(format!("{detail}: {e}"));
@@ -116,7 +158,9 @@ pub async fn revoke(desk: &Desk, grant_id: i64, reason: &str) -> OpsResult<Grant
     };
     if queries::grants::delete(&mut tx, g.id).await? != 1 {
         tx.rollback().await?;
-        return Err(OpsError::Refused(format!("grant {grant_id} changed meanwhile: run revoke again")));
+        return Err(OpsError::Refused(format!(
+            "grant {grant_id} changed meanwhile: run revoke again"
+        )));
     }
     let mut a = desk.audit("revoke", "ok");
     a.user_id = Some(g.user_id);
@@ -127,40 +171,70 @@ pub async fn revoke(desk: &Desk, grant_id: i64, reason: &str) -> OpsResult<Grant
     tx.commit().await?;
     Ok(GrantReport {
         outcome: Outcome::Done,
-        message: format!("revoked grant {grant_id} (user {}, course {}); restore it with audit row {audit_id}", g.user_id, g.course_id),
+        message: format!(
+            "revoked grant {grant_id} (user {}, course {}); restore it with audit row {audit_id}",
+            g.user_id, g.course_id
+        ),
         grant: Some(g),
         audit_id: Some(audit_id),
     })
 }
 
-/// Puts back a grant removed by a `revoke` or `merge_grants` audit row, with its original id
+/// Puts back a grant removed by a `revoke` audit row, with its original id
 /// and columns. A no-op when that row (or another grant of the pair) is there again.
 pub async fn restore(desk: &Desk, audit_id: i64, reason: &str) -> OpsResult<GrantReport> {
     let reason = need_reason(reason, "restore a grant")?;
     let mut tx = desk.store.begin_write().await?;
-    let q = Query::new(format!("SELECT {} FROM paydesk_audit_log WHERE id = ?", crate::rows::AUDIT_COLS)).bind(audit_id);
+    let q = Query::new(format!(
+        "SELECT {} FROM paydesk_audit_log WHERE id = ?",
+        crate::rows::AUDIT_COLS
+    ))
+    .bind(audit_id);
     let row = match tx.fetch_optional(q).await? {
         Some(r) => crate::rows::AuditRow::from_row(&r)?,
         None => {
             tx.rollback().await?;
-            return Err(OpsError::NotFound { what: format!("audit row {audit_id}") });
+            return Err(OpsError::NotFound {
+                what: format!("audit row {audit_id}"),
+            });
         }
     };
     if row.action != "revoke" || row.outcome != "ok" {
         tx.rollback().await?;
-        return Err(OpsError::InvalidInput(format!("audit row {audit_id} is a {} ({}), not a revoke", row.action, row.outcome)));
+        return Err(OpsError::InvalidInput(format!(
+            "audit row {audit_id} is a {} ({}), not a revoke",
+            row.action, row.outcome
+        )));
     }
-    let before = row.before.ok_or_else(|| OpsError::InvalidInput(format!("audit row {audit_id} holds no grant")))?;
-    let g = grant_from_json(&before).ok_or_else(|| OpsError::InvalidInput(format!("audit row {audit_id} does not hold a whole grant row")))?;
+    let before = row
+        .before
+        .ok_or_else(|| OpsError::InvalidInput(format!("audit row {audit_id} holds no grant")))?;
+    let g = grant_from_json(&before).ok_or_else(|| {
+        OpsError::InvalidInput(format!(
+            "audit row {audit_id} does not hold a whole grant row"
+        ))
+    })?;
     if queries::grants::get(&mut tx, g.id).await?.is_some() {
-        tx.rollback().await?;
-        return Ok(GrantReport { outcome: Outcome::Noop, grant: None, audit_id: None, message: format!("grant {} exists again: nothing to do", g.id) });
-    }
-    if let Some(other) = queries::grants::live_for(&mut tx, g.user_id, g.course_id).await?.into_iter().next() {
         tx.rollback().await?;
         return Ok(GrantReport {
             outcome: Outcome::Noop,
-            message: format!("user {} has course {} again (grant {}): nothing to restore", g.user_id, g.course_id, other.id),
+            grant: None,
+            audit_id: None,
+            message: format!("grant {} exists again: nothing to do", g.id),
+        });
+    }
+    if let Some(other) = queries::grants::live_for(&mut tx, g.user_id, g.course_id)
+        .await?
+        .into_iter()
+        .next()
+    {
+        tx.rollback().await?;
+        return Ok(GrantReport {
+            outcome: Outcome::Noop,
+            message: format!(
+                "user {} has course {} again (grant {}): nothing to restore",
+                g.user_id, g.course_id, other.id
+            ),
             grant: Some(other),
             audit_id: None,
         });
@@ -175,7 +249,10 @@ pub async fn restore(desk: &Desk, audit_id: i64, reason: &str) -> OpsResult<Gran
     tx.commit().await?;
     Ok(GrantReport {
         outcome: Outcome::Done,
-        message: format!("restored grant {} (user {}, course {})", g.id, g.user_id, g.course_id),
+        message: format!(
+            "restored grant {} (user {}, course {})",
+            g.id, g.user_id, g.course_id
+        ),
         grant: Some(g),
         audit_id: Some(new_audit),
     })
@@ -183,14 +260,24 @@ pub async fn restore(desk: &Desk, audit_id: i64, reason: &str) -> OpsResult<Gran
 
 fn grant_from_json(v: &serde_json::Value) -> Option<GrantRow> {
     let i = |k: &str| v.get(k).and_then(serde_json::Value::as_i64);
-    let t = |k: &str| v.get(k).and_then(|x| x.as_str()).and_then(|s| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok());
+    let t = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .and_then(|s| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok())
+    };
     Some(GrantRow {
         id: i("id")?,
         base: crate::rows::Base {
             name: v.get("name").and_then(|x| x.as_str()).map(str::to_string),
-            is_deleted: v.get("is_deleted").and_then(serde_json::Value::as_bool).unwrap_or(false),
+            is_deleted: v
+                .get("is_deleted")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
             orders: i("orders").unwrap_or(0),
-            is_show: v.get("is_show").and_then(serde_json::Value::as_bool).unwrap_or(true),
+            is_show: v
+                .get("is_show")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(true),
             created_time: t("created_time")?,
             updated_time: t("updated_time")?,
         },
@@ -220,7 +307,12 @@ async fn insert_whole(tx: &mut Tx, g: &GrantRow) -> OpsResult<()> {
         Val::from(g.lesson_id),
         Val::I64(g.study_time),
     ];
-    let mut q = Query::new(format!("INSERT INTO {} ({}) VALUES {}", tx.names().user_course, cols.join(", "), in_list(cols.len())));
+    let mut q = Query::new(format!(
+        "INSERT INTO {} ({}) VALUES {}",
+        tx.names().user_course,
+        cols.join(", "),
+        in_list(cols.len())
+    ));
     q.args = args;
     tx.execute(q).await?;
     Ok(())
@@ -228,7 +320,9 @@ async fn insert_whole(tx: &mut Tx, g: &GrantRow) -> OpsResult<()> {
 
 pub async fn duplicates(desk: &Desk, limit: i64) -> OpsResult<Vec<DuplicateGrant>> {
     if !(1..=100_000).contains(&limit) {
-        return Err(OpsError::InvalidInput(format!("limit {limit} must be between 1 and 100000")));
+        return Err(OpsError::InvalidInput(format!(
+            "limit {limit} must be between 1 and 100000"
+        )));
     }
     let mut tx = desk.store.begin_read().await?;
     let rows = queries::grants::duplicates(&mut tx, limit).await?;
@@ -254,7 +348,11 @@ pub struct MergeReport {
 
 /// Merges every duplicate (user, course): keeps the oldest grant, carries over the furthest study
 /// progress, removes the rest (each whole in the audit row). One transaction per pair.
-pub async fn merge_duplicates(desk: &Desk, reason: &str, progress: impl Fn(usize, usize)) -> OpsResult<MergeReport> {
+pub async fn merge_duplicates(
+    desk: &Desk,
+    reason: &str,
+    progress: impl Fn(usize, usize),
+) -> OpsResult<MergeReport> {
     let reason = need_reason(reason, "merge duplicate grants")?;
     let dups = duplicates(desk, 100_000).await?;
     let total = dups.len();
@@ -270,7 +368,11 @@ pub async fn merge_duplicates(desk: &Desk, reason: &str, progress: impl Fn(usize
         }
         live.sort_by_key(|g| (g.base.created_time, g.id));
         let keep = live[0].clone();
-        let furthest = live.iter().max_by_key(|g| (g.study_time, std::cmp::Reverse(g.id))).cloned().unwrap_or_else(|| keep.clone());
+        let furthest = live
+            .iter()
+            .max_by_key(|g| (g.study_time, std::cmp::Reverse(g.id)))
+            .cloned()
+            .unwrap_or_else(|| keep.clone());
         let mut removed = Vec::new();
         for g in &live[1..] {
             if queries::grants::delete(&mut tx, g.id).await? == 1 {
@@ -278,7 +380,14 @@ pub async fn merge_duplicates(desk: &Desk, reason: &str, progress: impl Fn(usize
             }
         }
         if furthest.id != keep.id && furthest.study_time > keep.study_time {
-            queries::ops::set_grant_progress(&mut tx, keep.id, furthest.study_time, furthest.chapter_id, furthest.lesson_id).await?;
+            queries::ops::set_grant_progress(
+                &mut tx,
+                keep.id,
+                furthest.study_time,
+                furthest.chapter_id,
+                furthest.lesson_id,
+            )
+            .await?;
         }
         let kept_after = queries::grants::get(&mut tx, keep.id).await?;
         let mut a = desk.audit("merge_grants", "ok");
@@ -286,14 +395,22 @@ pub async fn merge_duplicates(desk: &Desk, reason: &str, progress: impl Fn(usize
         a.reason = Some(reason.clone());
         a.before = Some(json(&live));
         a.after = Some(json(&kept_after));
-        a.detail = Some(format!("user {} course {}: kept grant {}, removed {:?}", d.user_id, d.course_id, keep.id, removed));
+        a.detail = Some(format!(
+            "user {} course {}: kept grant {}, removed {:?}",
+            d.user_id, d.course_id, keep.id, removed
+        ));
         let audit_id = desk.audit_in(&mut tx, &a).await?;
         tx.commit().await?;
         report.pairs += 1;
         report.grants_removed += removed.len();
-        report.merged.push(Merged { user_id: d.user_id, course_id: d.course_id, kept: keep.id, removed, audit_id });
+        report.merged.push(Merged {
+            user_id: d.user_id,
+            course_id: d.course_id,
+            kept: keep.id,
+            removed,
+            audit_id,
+        });
         progress(i + 1, total);
     }
     Ok(report)
 }
-

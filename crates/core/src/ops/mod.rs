@@ -42,11 +42,15 @@ impl FromStr for OrderRef {
                 .ok()
                 .filter(|i| *i > 0)
                 .map(OrderRef::Id)
-                .ok_or_else(|| OpsError::InvalidInput(format!("{s:?}: an order id is id:<positive number>")));
+                .ok_or_else(|| {
+                    OpsError::InvalidInput(format!("{s:?}: an order id is id:<positive number>"))
+                });
         }
-        OrderNumber::parse(t)
-            .map(OrderRef::Number)
-            .map_err(|e| OpsError::InvalidInput(format!("{e} (give the order number, or id:N for the row id)")))
+        OrderNumber::parse(t).map(OrderRef::Number).map_err(|e| {
+            OpsError::InvalidInput(format!(
+                "{e} (give the order number, or id:N for the row id)"
+            ))
+        })
     }
 }
 
@@ -91,13 +95,20 @@ pub enum OpsError {
     Refused(String),
     /// What Alipay sent does not belong to this profile or this order.
     #[error("{field} mismatch: expected {expected}, got {got}")]
-    Mismatch { field: &'static str, expected: String, got: String },
+    Mismatch {
+        field: &'static str,
+        expected: String,
+        got: String,
+    },
     #[error("the callback does not verify: {0}")]
-    Signature(#[from] CallbackError),
+    Signature(Box<CallbackError>),
     #[error("Alipay has not been paid for order {order_number}: trade status {status}")]
-    NotPaid { order_number: String, status: String },
+    NotPaid {
+        order_number: String,
+        status: String,
+    },
     #[error("{0}")]
-    Gateway(GatewayError),
+    Gateway(Box<GatewayError>),
     /// The gateway call may or may not have happened; nothing was changed that depends on it.
     #[error("{0}")]
     UnknownOutcome(String),
@@ -130,8 +141,14 @@ impl From<GatewayError> for OpsError {
         if e.outcome_unknown() {
             OpsError::UnknownOutcome(e.to_string())
         } else {
-            OpsError::Gateway(e)
+            OpsError::Gateway(Box::new(e))
         }
+    }
+}
+
+impl From<CallbackError> for OpsError {
+    fn from(e: CallbackError) -> Self {
+        OpsError::Signature(Box::new(e))
     }
 }
 
@@ -141,11 +158,15 @@ impl OpsError {
         match self {
             OpsError::NotFound { .. } => "not_found",
             OpsError::InvalidInput(_) | OpsError::Pricing(_) => "invalid_input",
-            OpsError::Refused(_) | OpsError::Mismatch { .. } | OpsError::NotPaid { .. } => "conflict",
+            OpsError::Refused(_) | OpsError::Mismatch { .. } | OpsError::NotPaid { .. } => {
+                "conflict"
+            }
             OpsError::Signature(_) => "signature",
             OpsError::Gateway(_) | OpsError::NoGateway => "gateway",
             OpsError::UnknownOutcome(_) => "unknown_outcome",
-            OpsError::Store(StoreError::Config(_) | StoreError::Schema(_) | StoreError::NotPlatform { .. }) => "invalid_input",
+            OpsError::Store(
+                StoreError::Config(_) | StoreError::Schema(_) | StoreError::NotPlatform { .. },
+            ) => "invalid_input",
             OpsError::Store(_) => "internal",
         }
     }
@@ -157,17 +178,26 @@ pub type OpsResult<T> = Result<T, OpsError>;
 /// number are refused rather than guessed between.
 pub async fn find_order(tx: &mut Tx, r: &OrderRef) -> OpsResult<OrderRow> {
     match r {
-        OrderRef::Id(id) => queries::orders::get(tx, *id)
-            .await?
-            .ok_or_else(|| OpsError::NotFound { what: format!("order with id {id}") }),
+        OrderRef::Id(id) => {
+            queries::orders::get(tx, *id)
+                .await?
+                .ok_or_else(|| OpsError::NotFound {
+                    what: format!("order with id {id}"),
+                })
+        }
         OrderRef::Number(n) => {
             let mut rows = queries::orders::find_by_number(tx, n).await?;
             match rows.len() {
-                0 => Err(OpsError::NotFound { what: format!("order {n}") }),
+                0 => Err(OpsError::NotFound {
+                    what: format!("order {n}"),
+                }),
                 1 => Ok(rows.remove(0)),
                 k => Err(OpsError::Refused(format!(
                     "order number {n} is used by {k} orders (ids {}): name the one you mean with id:N",
-                    rows.iter().map(|o| o.id.to_string()).collect::<Vec<_>>().join(", ")
+                    rows.iter()
+                        .map(|o| o.id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))),
             }
         }
@@ -176,7 +206,11 @@ pub async fn find_order(tx: &mut Tx, r: &OrderRef) -> OpsResult<OrderRow> {
 
 /// The order again, locked until the transaction ends (see [`queries::orders::get_for_update`]).
 pub async fn lock_order(tx: &mut Tx, id: i64) -> OpsResult<OrderRow> {
-    queries::orders::get_for_update(tx, id).await?.ok_or_else(|| OpsError::NotFound { what: format!("order with id {id}") })
+    queries::orders::get_for_update(tx, id)
+        .await?
+        .ok_or_else(|| OpsError::NotFound {
+            what: format!("order with id {id}"),
+        })
 }
 
 /// A short phrase for a status, for messages.

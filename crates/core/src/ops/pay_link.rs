@@ -27,7 +27,13 @@ pub struct PayLinkRequest {
 
 impl PayLinkRequest {
     pub fn page(order: OrderRef) -> Self {
-        PayLinkRequest { order, product: PayProduct::Page, form: false, return_url: None, notify_url: None }
+        PayLinkRequest {
+            order,
+            product: PayProduct::Page,
+            form: false,
+            return_url: None,
+            notify_url: None,
+        }
     }
 }
 
@@ -67,11 +73,25 @@ pub async fn pay_link(desk: &Desk, req: &PayLinkRequest) -> OpsResult<PayLinkRep
             deadline.format("%Y-%m-%d %H:%M:%S")
         )));
     }
-    let amount = Amount::new(order.real_price)
-        .map_err(|e| OpsError::Refused(format!("order {} cannot be paid through Alipay: {e}", order.order_number)))?;
-    let subject = order.base.name.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "购买课程".to_string());
+    let amount = Amount::new(order.real_price).map_err(|e| {
+        OpsError::Refused(format!(
+            "order {} cannot be paid through Alipay: {e}",
+            order.order_number
+        ))
+    })?;
+    let subject = order
+        .base
+        .name
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "购买课程".to_string());
     let names: Vec<String> = courses.iter().filter_map(|c| c.base.name.clone()).collect();
-    let mut p = PayRequest::new(req.product, order.order_number.clone(), amount, subject.clone());
+    let mut p = PayRequest::new(
+        req.product,
+        order.order_number.clone(),
+        amount,
+        subject.clone(),
+    );
     if !names.is_empty() {
         p.body = Some(names.join("、").chars().take(128).collect());
     }
@@ -80,8 +100,12 @@ pub async fn pay_link(desk: &Desk, req: &PayLinkRequest) -> OpsResult<PayLinkRep
     p.return_url = req.return_url.clone().or_else(|| gw.return_url.clone());
     p.notify_url = req.notify_url.clone().or_else(|| gw.notify_url.clone());
     let clock = desk.clock().as_ref();
-    let link = if req.form { pay_form(&gw.gateway_url, &gw.app, &p, clock) } else { sign_link(&gw.gateway_url, &gw.app, &p, clock) }
-        .map_err(|e| OpsError::InvalidInput(e.to_string()))?;
+    let link = if req.form {
+        pay_form(&gw.gateway_url, &gw.app, &p, clock)
+    } else {
+        sign_link(&gw.gateway_url, &gw.app, &p, clock)
+    }
+    .map_err(|e| OpsError::InvalidInput(e.to_string()))?;
     Ok(PayLinkReport {
         order_id: order.id,
         order_number: order.order_number,

@@ -22,7 +22,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::settle::refuse;
-use super::{OpsError, OpsResult, OrderRef, Outcome, credit_remark, find_order, json, lock_order, status_phrase};
+use super::{
+    OpsError, OpsResult, OrderRef, Outcome, credit_remark, find_order, json, lock_order,
+    status_phrase,
+};
 use crate::db::{Tx, money_to_fen};
 use crate::desk::Desk;
 use crate::domain::{CreditOperation, OrderStatus, RefundStatus};
@@ -47,35 +50,51 @@ pub struct RefundReport {
 }
 
 /// Refunds `amount` (default: all that is left) of a paid order.
-pub async fn refund(desk: &Desk, r: &OrderRef, amount: Option<Decimal>, reason: &str) -> OpsResult<RefundReport> {
+pub async fn refund(
+    desk: &Desk,
+    r: &OrderRef,
+    amount: Option<Decimal>,
+    reason: &str,
+) -> OpsResult<RefundReport> {
     let gw = desk.gateway()?;
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(OpsError::InvalidInput("a reason is required for a refund (the buyer sees it)".into()));
+        return Err(OpsError::InvalidInput(
+            "a reason is required for a refund (the buyer sees it)".into(),
+        ));
     }
     if reason.chars().count() > 256 {
-        return Err(OpsError::InvalidInput("the refund reason is longer than 256 characters".into()));
+        return Err(OpsError::InvalidInput(
+            "the refund reason is longer than 256 characters".into(),
+        ));
     }
     if let Some(a) = amount {
         if a <= Decimal::ZERO {
-            return Err(OpsError::InvalidInput(format!("refund amount {a} must be positive")));
+            return Err(OpsError::InvalidInput(format!(
+                "refund amount {a} must be positive"
+            )));
         }
         money_to_fen(a)?;
     }
     let row = match begin_refund(desk, r, amount, reason).await? {
-        Begun::Pending(row) => row,
+        Begun::Pending(row) => *row,
         Begun::Nothing(report) => return Ok(*report),
     };
     drive(desk, gw, row).await
 }
 
 enum Begun {
-    Pending(RefundRow),
+    Pending(Box<RefundRow>),
     Nothing(Box<RefundReport>),
 }
 
 /// Step 1: the pending record, committed before any gateway call.
-async fn begin_refund(desk: &Desk, r: &OrderRef, amount: Option<Decimal>, reason: &str) -> OpsResult<Begun> {
+async fn begin_refund(
+    desk: &Desk,
+    r: &OrderRef,
+    amount: Option<Decimal>,
+    reason: &str,
+) -> OpsResult<Begun> {
     let mut tx = desk.store.begin_write().await?;
     let order = match find_order(&mut tx, r).await {
         Ok(o) => lock_order(&mut tx, o.id).await?,
@@ -96,7 +115,10 @@ async fn begin_refund(desk: &Desk, r: &OrderRef, amount: Option<Decimal>, reason
         return Err(e);
     }
     let existing = queries::refunds::for_order(&mut tx, order.id).await?;
-    if let Some(open) = existing.iter().find(|x| matches!(x.status, RefundStatus::Pending | RefundStatus::Unknown)) {
+    if let Some(open) = existing
+        .iter()
+        .find(|x| matches!(x.status, RefundStatus::Pending | RefundStatus::Unknown))
+    {
         tx.rollback().await?;
         let e = OpsError::Refused(format!(
             "refund {} of order {} ({}) is still {}: resolve it first with `paydesk refunds resume`",
@@ -108,11 +130,18 @@ async fn begin_refund(desk: &Desk, r: &OrderRef, amount: Option<Decimal>, reason
         refuse(desk, "refund", Some(&order), None, &e).await;
         return Err(e);
     }
-    let committed: Decimal = existing.iter().filter(|x| x.status != RefundStatus::Failed).map(|x| x.amount).sum();
+    let committed: Decimal = existing
+        .iter()
+        .filter(|x| x.status != RefundStatus::Failed)
+        .map(|x| x.amount)
+        .sum();
     let left = order.real_price - committed;
     if left <= Decimal::ZERO {
         tx.rollback().await?;
-        let message = format!("order {} is fully refunded already ({}): nothing to do", order.order_number, committed);
+        let message = format!(
+            "order {} is fully refunded already ({}): nothing to do",
+            order.order_number, committed
+        );
         let mut a = desk.audit("refund", "noop");
         fill(&mut a, &order);
         a.reason = Some(reason.to_string());
@@ -165,16 +194,20 @@ async fn begin_refund(desk: &Desk, r: &OrderRef, amount: Option<Decimal>, reason
     queries::refunds::insert_pending(&mut tx, &new).await?;
     let row = queries::refunds::get_by_request_no(&mut tx, &out_request_no)
         .await?
-        .ok_or_else(|| OpsError::NotFound { what: format!("refund {out_request_no} just recorded") })?;
+        .ok_or_else(|| OpsError::NotFound {
+            what: format!("refund {out_request_no} just recorded"),
+        })?;
     let mut a = desk.audit("refund", "pending");
     fill(&mut a, &order);
     a.reason = Some(reason.to_string());
     a.before = Some(serde_json::json!({ "order": json(&order), "refunds": json(&existing) }));
     a.after = Some(serde_json::json!({ "refund": json(&row) }));
-    a.detail = Some(format!("{out_request_no}: {amount} recorded before calling Alipay"));
+    a.detail = Some(format!(
+        "{out_request_no}: {amount} recorded before calling Alipay"
+    ));
     desk.audit_in(&mut tx, &a).await?;
     tx.commit().await?;
-    Ok(Begun::Pending(row))
+    Ok(Begun::Pending(Box::new(row)))
 }
 
 fn fill(a: &mut crate::queries::audit::NewAudit, order: &OrderRow) {
@@ -186,7 +219,8 @@ fn fill(a: &mut crate::queries::audit::NewAudit, order: &OrderRow) {
 /// Steps 2 and 3 for one recorded refund (new or resumed).
 async fn drive(desk: &Desk, gw: &crate::desk::Gateway, row: RefundRow) -> OpsResult<RefundReport> {
     let trade = TradeRef::OutTradeNo(row.order_number.clone());
-    let amount = Amount::new(row.amount).map_err(|e| OpsError::InvalidInput(format!("refund {}: {e}", row.out_request_no)))?;
+    let amount = Amount::new(row.amount)
+        .map_err(|e| OpsError::InvalidInput(format!("refund {}: {e}", row.out_request_no)))?;
     let mut req = RefundRequest::new(trade.clone(), amount, row.out_request_no.clone());
     req.refund_reason = Some(row.reason.clone());
     let verdict = match gw.client.refund(&req).await {
@@ -217,14 +251,31 @@ async fn drive(desk: &Desk, gw: &crate::desk::Gateway, row: RefundRow) -> OpsRes
             )),
             Err(e) => Verdict::Unknown(format!("fund_change=N and the refund query failed: {e}")),
         },
-        Err(e @ GatewayError::Business { signed: true, .. }) if e.sub_code() != Some("ACQ.DISCORDANT_REPEAT_REQUEST") => {
-            let GatewayError::Business { code, msg, sub_code, sub_msg, .. } = &e else { unreachable!() };
+        Err(e @ GatewayError::Business { signed: true, .. })
+            if e.sub_code() != Some("ACQ.DISCORDANT_REPEAT_REQUEST") =>
+        {
+            let GatewayError::Business {
+                code,
+                msg,
+                sub_code,
+                sub_msg,
+                ..
+            } = &e
+            else {
+                unreachable!()
+            };
             Verdict::Failed(
                 RefundResult {
                     status: Some(RefundStatus::Failed),
                     gateway_code: Some(code.clone()),
                     gateway_sub_code: sub_code.clone(),
-                    gateway_msg: Some([Some(msg.as_str()), sub_msg.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": ")),
+                    gateway_msg: Some(
+                        [Some(msg.as_str()), sub_msg.as_deref()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(": "),
+                    ),
                     last_error: Some(e.to_string()),
                     ..Default::default()
                 },
@@ -247,12 +298,18 @@ async fn resolve(desk: &Desk, row: RefundRow, verdict: Verdict) -> OpsResult<Ref
     let order = lock_order(&mut tx, row.order_id).await?;
     match verdict {
         Verdict::Unknown(err) => {
-            let res = RefundResult { last_error: Some(err.clone()), ..Default::default() };
+            let res = RefundResult {
+                last_error: Some(err.clone()),
+                ..Default::default()
+            };
             queries::ops::mark_refund_unknown_if_open(&mut tx, row.id, &res).await?;
             let mut a = desk.audit("refund", "unknown");
             fill(&mut a, &order);
             a.reason = Some(row.reason.clone());
-            a.detail = Some(format!("{}: outcome unknown ({err}); resolve with `paydesk refunds resume`", row.out_request_no));
+            a.detail = Some(format!(
+                "{}: outcome unknown ({err}); resolve with `paydesk refunds resume`",
+                row.out_request_no
+            ));
             desk.audit_in(&mut tx, &a).await?;
             tx.commit().await?;
             Err(OpsError::UnknownOutcome(format!(
@@ -261,21 +318,28 @@ async fn resolve(desk: &Desk, row: RefundRow, verdict: Verdict) -> OpsResult<Ref
             )))
         }
         Verdict::Failed(res, e) => {
-            let won = queries::ops::resolve_refund_if_open(&mut tx, row.id, RefundStatus::Failed, &res).await? == 1;
+            let won =
+                queries::ops::resolve_refund_if_open(&mut tx, row.id, RefundStatus::Failed, &res)
+                    .await?
+                    == 1;
             let mut a = desk.audit("refund", if won { "failed" } else { "noop" });
             fill(&mut a, &order);
             a.reason = Some(row.reason.clone());
             a.detail = Some(format!("{}: Alipay refused: {e}", row.out_request_no));
             desk.audit_in(&mut tx, &a).await?;
             tx.commit().await?;
-            Err(OpsError::Gateway(e))
+            Err(OpsError::Gateway(Box::new(e)))
         }
         Verdict::Succeeded(res) => {
-            if queries::ops::resolve_refund_if_open(&mut tx, row.id, RefundStatus::Succeeded, &res).await? != 1 {
+            if queries::ops::resolve_refund_if_open(&mut tx, row.id, RefundStatus::Succeeded, &res)
+                .await?
+                != 1
+            {
                 // Someone else resolved it a moment ago; their side effects stand.
                 tx.rollback().await?;
                 let mut tx = desk.store.begin_read().await?;
-                let now_row = queries::refunds::get_by_request_no(&mut tx, &row.out_request_no).await?;
+                let now_row =
+                    queries::refunds::get_by_request_no(&mut tx, &row.out_request_no).await?;
                 tx.rollback().await?;
                 let status = now_row.map_or(RefundStatus::Succeeded, |r| r.status);
                 return Ok(RefundReport {
@@ -289,11 +353,18 @@ async fn resolve(desk: &Desk, row: RefundRow, verdict: Verdict) -> OpsResult<Ref
                     refunded_total: Decimal::ZERO,
                     grants_revoked: Vec::new(),
                     credits_returned: 0,
-                    message: format!("refund {} was resolved by someone else meanwhile ({})", row.out_request_no, status.as_str()),
+                    message: format!(
+                        "refund {} was resolved by someone else meanwhile ({})",
+                        row.out_request_no,
+                        status.as_str()
+                    ),
                 });
             }
-            let (grants_revoked, credits_returned) =
-                if row.full_refund { full_refund_effects(desk, &mut tx, &order).await? } else { (Vec::new(), 0) };
+            let (grants_revoked, credits_returned) = if row.full_refund {
+                full_refund_effects(desk, &mut tx, &order).await?
+            } else {
+                (Vec::new(), 0)
+            };
             let refunded_total: Decimal = queries::refunds::for_order(&mut tx, order.id)
                 .await?
                 .iter()
@@ -303,7 +374,9 @@ async fn resolve(desk: &Desk, row: RefundRow, verdict: Verdict) -> OpsResult<Ref
             let mut a = desk.audit("refund", "ok");
             fill(&mut a, &order);
             a.reason = Some(row.reason.clone());
-            a.before = Some(serde_json::json!({ "refund": json(&row), "revoked_grants": json(&grants_revoked) }));
+            a.before = Some(
+                serde_json::json!({ "refund": json(&row), "revoked_grants": json(&grants_revoked) }),
+            );
             a.after = Some(serde_json::json!({
                 "status": "succeeded",
                 "fund_change": res.fund_change,
@@ -316,7 +389,10 @@ async fn resolve(desk: &Desk, row: RefundRow, verdict: Verdict) -> OpsResult<Ref
             a.detail = Some(format!("{}: {} refunded", row.out_request_no, row.amount));
             desk.audit_in(&mut tx, &a).await?;
             tx.commit().await?;
-            let mut message = format!("refunded {} of order {} ({})", row.amount, order.order_number, row.out_request_no);
+            let mut message = format!(
+                "refunded {} of order {} ({})",
+                row.amount, order.order_number, row.out_request_no
+            );
             if row.full_refund {
                 message.push_str(&format!(
                     "; full refund: {} grant(s) revoked, {credits_returned} credits returned",
@@ -341,11 +417,17 @@ async fn resolve(desk: &Desk, row: RefundRow, verdict: Verdict) -> OpsResult<Ref
 }
 
 /// What a full refund takes back, per the policy, inside the resolving transaction.
-async fn full_refund_effects(desk: &Desk, tx: &mut Tx, order: &OrderRow) -> OpsResult<(Vec<GrantRow>, i64)> {
+async fn full_refund_effects(
+    desk: &Desk,
+    tx: &mut Tx,
+    order: &OrderRow,
+) -> OpsResult<(Vec<GrantRow>, i64)> {
     let mut revoked = Vec::new();
     if desk.policy.revoke_grants_on_full_refund {
         for oc in queries::orders::courses(tx, order.id).await? {
-            if queries::ops::course_paid_elsewhere(tx, order.user_id, oc.course_id, order.id).await? {
+            if queries::ops::course_paid_elsewhere(tx, order.user_id, oc.course_id, order.id)
+                .await?
+            {
                 continue;
             }
             for g in queries::grants::live_for(tx, order.user_id, oc.course_id).await? {
@@ -357,7 +439,10 @@ async fn full_refund_effects(desk: &Desk, tx: &mut Tx, order: &OrderRow) -> OpsR
     }
     let mut returned = 0;
     let credit = order.credit.unwrap_or(0);
-    if desk.policy.return_credits_on_full_refund && credit > 0 && queries::users::add_credit(tx, order.user_id, credit).await? == 1 {
+    if desk.policy.return_credits_on_full_refund
+        && credit > 0
+        && queries::users::add_credit(tx, order.user_id, credit).await? == 1
+    {
         let created_time = tx.now();
         queries::credits::insert(
             tx,
@@ -404,10 +489,17 @@ pub async fn resume(desk: &Desk, progress: impl Fn(usize, usize)) -> OpsResult<R
         rows
     };
     let total = open.len();
-    let mut report = ResumeReport { examined: total, ..Default::default() };
+    let mut report = ResumeReport {
+        examined: total,
+        ..Default::default()
+    };
     progress(0, total);
     for (i, row) in open.into_iter().enumerate() {
-        let (out_request_no, order_number, amount) = (row.out_request_no.clone(), row.order_number.clone(), row.amount);
+        let (out_request_no, order_number, amount) = (
+            row.out_request_no.clone(),
+            row.order_number.clone(),
+            row.amount,
+        );
         let (status, message) = match drive(desk, gw, row).await {
             Ok(r) => (r.status, r.message),
             Err(OpsError::UnknownOutcome(m)) => (RefundStatus::Unknown, m),
@@ -419,7 +511,13 @@ pub async fn resume(desk: &Desk, progress: impl Fn(usize, usize)) -> OpsResult<R
             RefundStatus::Failed => report.failed += 1,
             RefundStatus::Pending | RefundStatus::Unknown => report.still_unknown += 1,
         }
-        report.refunds.push(Resumed { out_request_no, order_number, amount, status, message });
+        report.refunds.push(Resumed {
+            out_request_no,
+            order_number,
+            amount,
+            status,
+            message,
+        });
         progress(i + 1, total);
     }
     Ok(report)

@@ -23,13 +23,16 @@
 //! (spent negative, returned positive), `remark` names the order. A purchase row (operation 1)
 //! is written once per order: at test-order creation by Paydesk, else at settlement.
 
-use alipay::{CallbackKind, TradeRef, VerifiedCallback, parse_callback, verify_callback};
 use alipay::client::TradeQuery;
+use alipay::{CallbackKind, TradeRef, VerifiedCallback, parse_callback, verify_callback};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{OpsError, OpsResult, OrderRef, Outcome, credit_remark, find_order, json, lock_order, status_phrase};
+use super::{
+    OpsError, OpsResult, OrderRef, Outcome, credit_remark, find_order, json, lock_order,
+    status_phrase,
+};
 use crate::db::Tx;
 use crate::desk::Desk;
 use crate::domain::{CreditOperation, OrderNumber, OrderStatus, UseStatus};
@@ -49,7 +52,8 @@ impl SettleInput {
     /// A pasted text: an order reference when it looks like one, else a callback.
     pub fn parse(text: &str) -> SettleInput {
         let t = text.trim();
-        if !t.is_empty() && (t.bytes().all(|b| b.is_ascii_digit()) || t.starts_with("id:"))
+        if !t.is_empty()
+            && (t.bytes().all(|b| b.is_ascii_digit()) || t.starts_with("id:"))
             && let Ok(r) = t.parse()
         {
             return SettleInput::Order(r);
@@ -138,14 +142,16 @@ pub async fn settle(desk: &Desk, input: SettleInput) -> OpsResult<SettleReport> 
                 Ok(cb) => cb,
                 Err(e) => {
                     // Unverified: the claimed order number is recorded as a claim only.
-                    let claimed = parse_callback(&text).ok().and_then(|c| c.get("out_trade_no").map(str::to_string));
+                    let claimed = parse_callback(&text)
+                        .ok()
+                        .and_then(|c| c.get("out_trade_no").map(str::to_string));
                     let mut a = desk.audit("settle", "refused");
                     a.detail = Some(format!(
                         "callback does not verify ({e}); claimed out_trade_no {}",
                         claimed.as_deref().unwrap_or("(none)")
                     ));
                     desk.audit_alone(&a).await;
-                    return Err(OpsError::Signature(e));
+                    return Err(OpsError::from(e));
                 }
             };
             let claimed = cb.out_trade_no().unwrap_or_default().to_string();
@@ -193,7 +199,10 @@ pub async fn settle(desk: &Desk, input: SettleInput) -> OpsResult<SettleReport> 
             && !st.is_paid()
             && order.order_status != OrderStatus::Paid
         {
-            let e = OpsError::NotPaid { order_number: order.order_number.clone(), status: st.as_str().to_string() };
+            let e = OpsError::NotPaid {
+                order_number: order.order_number.clone(),
+                status: st.as_str().to_string(),
+            };
             refuse(desk, "settle", Some(&order), None, &e).await;
             return Err(e);
         }
@@ -202,18 +211,28 @@ pub async fn settle(desk: &Desk, input: SettleInput) -> OpsResult<SettleReport> 
     match order.order_status {
         OrderStatus::Paid => return noop_paid(desk, &order, via).await,
         OrderStatus::Unknown(n) => {
-            let e = OpsError::Refused(format!("order {} is in status {n}, which Paydesk does not know: settle it by hand", order.order_number));
+            let e = OpsError::Refused(format!(
+                "order {} is in status {n}, which Paydesk does not know: settle it by hand",
+                order.order_number
+            ));
             refuse(desk, "settle", Some(&order), None, &e).await;
             return Err(e);
         }
         OrderStatus::Unpaid | OrderStatus::Cancelled | OrderStatus::TimedOut => {}
     }
 
-    let q = match gw.client.query(TradeRef::OutTradeNo(order.order_number.clone())).await {
+    let q = match gw
+        .client
+        .query(TradeRef::OutTradeNo(order.order_number.clone()))
+        .await
+    {
         Ok(q) => q,
         Err(e) => {
             let e = if e.is_trade_not_exist() {
-                OpsError::NotPaid { order_number: order.order_number.clone(), status: "TRADE_NOT_EXIST".into() }
+                OpsError::NotPaid {
+                    order_number: order.order_number.clone(),
+                    status: "TRADE_NOT_EXIST".into(),
+                }
             } else {
                 OpsError::from(e)
             };
@@ -236,37 +255,75 @@ fn check_identity(desk: &Desk, cb: &VerifiedCallback) -> OpsResult<()> {
     let gw = desk.gateway()?;
     let app = cb.app_id().unwrap_or_default();
     if app != gw.app.app_id {
-        return Err(OpsError::Mismatch { field: "app_id", expected: gw.app.app_id.clone(), got: or_none(app) });
+        return Err(OpsError::Mismatch {
+            field: "app_id",
+            expected: gw.app.app_id.clone(),
+            got: or_none(app),
+        });
+    }
+    if gw.seller_id.trim().is_empty() {
+        return Err(OpsError::InvalidInput(
+            "the profile has no seller_id (the merchant's 2088… Alipay user id): set it so callbacks can be checked".into(),
+        ));
     }
     let seller = cb.seller_id().unwrap_or_default();
     if seller != gw.seller_id {
-        return Err(OpsError::Mismatch { field: "seller_id", expected: gw.seller_id.clone(), got: or_none(seller) });
+        return Err(OpsError::Mismatch {
+            field: "seller_id",
+            expected: gw.seller_id.clone(),
+            got: or_none(seller),
+        });
     }
     Ok(())
 }
 
 fn or_none(s: &str) -> String {
-    if s.is_empty() { "(none)".into() } else { s.to_string() }
+    if s.is_empty() {
+        "(none)".into()
+    } else {
+        s.to_string()
+    }
 }
 
 /// The query must prove a payment of exactly this order's amount (and the callback's trade).
-pub fn check_query(order: &OrderRow, q: &TradeQuery, cb: Option<&VerifiedCallback>) -> OpsResult<()> {
+pub fn check_query(
+    order: &OrderRow,
+    q: &TradeQuery,
+    cb: Option<&VerifiedCallback>,
+) -> OpsResult<()> {
     if !q.trade_status.is_paid() {
-        return Err(OpsError::NotPaid { order_number: order.order_number.clone(), status: q.trade_status.as_str().to_string() });
+        return Err(OpsError::NotPaid {
+            order_number: order.order_number.clone(),
+            status: q.trade_status.as_str().to_string(),
+        });
     }
     if q.total_amount != order.real_price {
-        return Err(OpsError::Mismatch { field: "paid amount", expected: order.real_price.to_string(), got: q.total_amount.to_string() });
+        return Err(OpsError::Mismatch {
+            field: "paid amount",
+            expected: order.real_price.to_string(),
+            got: q.total_amount.to_string(),
+        });
     }
     if let Some(tn) = cb.and_then(VerifiedCallback::trade_no)
         && tn != q.trade_no
     {
-        return Err(OpsError::Mismatch { field: "trade_no", expected: q.trade_no.clone(), got: tn.to_string() });
+        return Err(OpsError::Mismatch {
+            field: "trade_no",
+            expected: q.trade_no.clone(),
+            got: tn.to_string(),
+        });
     }
     Ok(())
 }
 
 /// Records a refusal (nothing was changed) and is done with it.
-pub(crate) async fn refuse(desk: &Desk, action: &str, order: Option<&OrderRow>, claimed: Option<&str>, e: &OpsError) {
+pub(crate) async fn refuse(
+    desk: &Desk,
+    action: &str,
+    order: Option<&OrderRow>,
+    claimed: Option<&str>,
+    e: &OpsError,
+) {
     let outcome = match e {
         OpsError::UnknownOutcome(_) | OpsError::Gateway(_) | OpsError::Store(_) => "error",
         _ => "refused",
@@ -289,7 +346,11 @@ async fn noop_paid(desk: &Desk, order: &OrderRow, via: Via) -> OpsResult<SettleR
     a.order_id = Some(order.id);
     a.order_number = Some(order.order_number.clone());
     a.user_id = Some(order.user_id);
-    a.detail = Some(format!("already settled (paid at {}); via {}", fmt_opt(order.pay_time), via.as_str()));
+    a.detail = Some(format!(
+        "already settled (paid at {}); via {}",
+        fmt_opt(order.pay_time),
+        via.as_str()
+    ));
     desk.audit_alone(&a).await;
     Ok(noop_report(order, via))
 }
@@ -310,16 +371,28 @@ fn noop_report(order: &OrderRow, via: Via) -> SettleReport {
         credit_row: None,
         coupon_logs_used: Vec::new(),
         flags: Vec::new(),
-        message: format!("order {} was already settled (paid at {}): nothing to do", order.order_number, fmt_opt(order.pay_time)),
+        message: format!(
+            "order {} was already settled (paid at {}): nothing to do",
+            order.order_number,
+            fmt_opt(order.pay_time)
+        ),
     }
 }
 
 fn fmt_opt(t: Option<NaiveDateTime>) -> String {
-    t.map_or_else(|| "unknown time".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+    t.map_or_else(
+        || "unknown time".to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+    )
 }
 
 /// The one transaction of a settlement, once Alipay has confirmed the payment.
-pub async fn apply_payment(desk: &Desk, order_id: i64, paid: &Confirmed, via: Via) -> OpsResult<SettleReport> {
+pub async fn apply_payment(
+    desk: &Desk,
+    order_id: i64,
+    paid: &Confirmed,
+    via: Via,
+) -> OpsResult<SettleReport> {
     let mut tx = desk.store.begin_write().await?;
     let order = lock_order(&mut tx, order_id).await?;
     let late = match order.order_status {
@@ -331,14 +404,21 @@ pub async fn apply_payment(desk: &Desk, order_id: i64, paid: &Confirmed, via: Vi
         OrderStatus::Cancelled | OrderStatus::TimedOut => true,
         OrderStatus::Unknown(n) => {
             tx.rollback().await?;
-            let e = OpsError::Refused(format!("order {} is in unknown status {n}: settle it by hand", order.order_number));
+            let e = OpsError::Refused(format!(
+                "order {} is in unknown status {n}: settle it by hand",
+                order.order_number
+            ));
             refuse(desk, "settle", Some(&order), None, &e).await;
             return Err(e);
         }
     };
     if paid.amount != order.real_price {
         tx.rollback().await?;
-        let e = OpsError::Mismatch { field: "paid amount", expected: order.real_price.to_string(), got: paid.amount.to_string() };
+        let e = OpsError::Mismatch {
+            field: "paid amount",
+            expected: order.real_price.to_string(),
+            got: paid.amount.to_string(),
+        };
         refuse(desk, "settle", Some(&order), None, &e).await;
         return Err(e);
     }
@@ -346,11 +426,23 @@ pub async fn apply_payment(desk: &Desk, order_id: i64, paid: &Confirmed, via: Vi
     let pay_time = paid.pay_time.unwrap_or(now);
     let coupons_before = queries::coupons::log_for_order(&mut tx, order.id).await?;
 
-    if queries::orders::set_status_if(&mut tx, order.id, order.order_status, OrderStatus::Paid, Some(pay_time)).await? != 1 {
+    if queries::orders::set_status_if(
+        &mut tx,
+        order.id,
+        order.order_status,
+        OrderStatus::Paid,
+        Some(pay_time),
+    )
+    .await?
+        != 1
+    {
         // The row is locked (MySQL) or the database is (SQLite): only a writer that bypasses
         // both (the site itself) can get here. Change nothing; a retry will see the new state.
         tx.rollback().await?;
-        let e = OpsError::Refused(format!("order {} changed while it was being settled: run settle again", order.order_number));
+        let e = OpsError::Refused(format!(
+            "order {} changed while it was being settled: run settle again",
+            order.order_number
+        ));
         refuse(desk, "settle", Some(&order), None, &e).await;
         return Err(e);
     }
@@ -361,9 +453,19 @@ pub async fn apply_payment(desk: &Desk, order_id: i64, paid: &Confirmed, via: Vi
         if late {
             // The cancellation gave the credits back: take them again if the balance allows.
             if queries::ops::take_credit_if_enough(&mut tx, order.user_id, credit).await? == 1 {
-                Some(insert_credit(&mut tx, &order, -credit, "迟到的支付: 重新扣除取消时退还的积分").await?)
+                Some(
+                    insert_credit(
+                        &mut tx,
+                        &order,
+                        -credit,
+                        "迟到的支付: 重新扣除取消时退还的积分",
+                    )
+                    .await?,
+                )
             } else {
-                let balance = queries::users::get(&mut tx, order.user_id).await?.map_or(0, |u| u.credit);
+                let balance = queries::users::get(&mut tx, order.user_id)
+                    .await?
+                    .map_or(0, |u| u.credit);
                 flags.push(format!(
                     "credits: the order used {credit} credits (¥{}) that were given back when it was {}; the user's balance is now {balance}, so they were not taken again",
                     Decimal::from(credit) / Decimal::from(crate::domain::CREDIT_TO_MONEY),
@@ -381,11 +483,17 @@ pub async fn apply_payment(desk: &Desk, order_id: i64, paid: &Confirmed, via: Vi
     };
 
     let mut coupon_logs_used = Vec::new();
-    let candidates = if late { released_coupon_logs(&mut tx, &order, &coupons_before).await? } else { coupons_before.iter().map(|l| l.id).collect() };
+    let candidates = if late {
+        released_coupon_logs(&mut tx, &order, &coupons_before).await?
+    } else {
+        coupons_before.iter().map(|l| l.id).collect()
+    };
     if late && candidates.is_empty() {
         // The site re-binds a returned coupon to the next order, so the link may be gone; the
         // price still shows a discount that neither credits nor activity prices explain.
-        let implied = order.total_price - order.real_price - Decimal::from(credit) / Decimal::from(crate::domain::CREDIT_TO_MONEY);
+        let implied = order.total_price
+            - order.real_price
+            - Decimal::from(credit) / Decimal::from(crate::domain::CREDIT_TO_MONEY);
         if implied > Decimal::ZERO {
             flags.push(format!(
                 "coupon: the order was priced with a {implied} discount beyond its credits, but no coupon log is bound to it any more (given back when it was {})",
@@ -406,12 +514,20 @@ pub async fn apply_payment(desk: &Desk, order_id: i64, paid: &Confirmed, via: Vi
 
     let mut grants_created = Vec::new();
     for oc in queries::orders::courses(&mut tx, order.id).await? {
-        if !queries::grants::live_for(&mut tx, order.user_id, oc.course_id).await?.is_empty() {
+        if !queries::grants::live_for(&mut tx, order.user_id, oc.course_id)
+            .await?
+            .is_empty()
+        {
             continue;
         }
         let id = queries::grants::insert(
             &mut tx,
-            &NewGrant { user_id: order.user_id, course_id: oc.course_id, name: oc.base.name.clone(), created_time: now },
+            &NewGrant {
+                user_id: order.user_id,
+                course_id: oc.course_id,
+                name: oc.base.name.clone(),
+                created_time: now,
+            },
         )
         .await?;
         grants_created.push(id);
@@ -427,7 +543,8 @@ pub async fn apply_payment(desk: &Desk, order_id: i64, paid: &Confirmed, via: Vi
     a.order_id = Some(order.id);
     a.order_number = Some(order.order_number.clone());
     a.user_id = Some(order.user_id);
-    a.before = Some(serde_json::json!({ "order": json(&order), "coupon_logs": json(&coupons_before) }));
+    a.before =
+        Some(serde_json::json!({ "order": json(&order), "coupon_logs": json(&coupons_before) }));
     a.after = Some(serde_json::json!({
         "order": json(&after),
         "trade_no": paid.trade_no,
@@ -440,7 +557,10 @@ pub async fn apply_payment(desk: &Desk, order_id: i64, paid: &Confirmed, via: Vi
     }));
     let mut detail = format!("via {}, trade_no {}", via.as_str(), paid.trade_no);
     if late {
-        detail.push_str(&format!("; paid after the order was {}", status_phrase(order.order_status)));
+        detail.push_str(&format!(
+            "; paid after the order was {}",
+            status_phrase(order.order_status)
+        ));
     }
     for f in &flags {
         detail.push_str("; FLAG ");
@@ -464,7 +584,10 @@ pub async fn apply_payment(desk: &Desk, order_id: i64, paid: &Confirmed, via: Vi
             flags.join("; ")
         )
     } else {
-        format!("order {} settled: paid {} (trade {})", order.order_number, paid.amount, paid.trade_no)
+        format!(
+            "order {} settled: paid {} (trade {})",
+            order.order_number, paid.amount, paid.trade_no
+        )
     };
     Ok(SettleReport {
         outcome: Outcome::Done,
@@ -503,19 +626,44 @@ async fn insert_credit(tx: &mut Tx, order: &OrderRow, number: i64, what: &str) -
 /// Whether Paydesk already booked the purchase row of this order (a test order books it at
 /// creation, when the credits are deducted).
 async fn has_purchase_row(tx: &mut Tx, order: &OrderRow) -> OpsResult<bool> {
-    let rows = queries::credits::for_order(tx, order.user_id, &order.order_number, order.credit.unwrap_or(0), order.base.created_time).await?;
-    Ok(rows.iter().any(|r| r.operation == CreditOperation::Purchase && r.remark.as_deref().is_some_and(|m| m.contains(order.order_number.as_str()))))
+    let rows = queries::credits::for_order(
+        tx,
+        order.user_id,
+        &order.order_number,
+        order.credit.unwrap_or(0),
+        order.base.created_time,
+    )
+    .await?;
+    Ok(rows.iter().any(|r| {
+        r.operation == CreditOperation::Purchase
+            && r.remark
+                .as_deref()
+                .is_some_and(|m| m.contains(order.order_number.as_str()))
+    }))
 }
 
 /// Coupon logs a cancellation released: still bound to the order (the site's timeout leaves
 /// the link), or named by Paydesk's own close/expire audit row (Paydesk unbinds them).
-async fn released_coupon_logs(tx: &mut Tx, order: &OrderRow, bound: &[CouponLogRow]) -> OpsResult<Vec<i64>> {
-    let mut ids: Vec<i64> = bound.iter().filter(|l| l.use_status != Some(UseStatus::Used)).map(|l| l.id).collect();
+async fn released_coupon_logs(
+    tx: &mut Tx,
+    order: &OrderRow,
+    bound: &[CouponLogRow],
+) -> OpsResult<Vec<i64>> {
+    let mut ids: Vec<i64> = bound
+        .iter()
+        .filter(|l| l.use_status != Some(UseStatus::Used))
+        .map(|l| l.id)
+        .collect();
     for row in queries::ops::audit_for_order(tx, order.id, &["close", "expire"]).await? {
         if row.outcome != "ok" {
             continue;
         }
-        if let Some(list) = row.after.as_ref().and_then(|v| v.get("released_coupon_logs")).and_then(|v| v.as_array()) {
+        if let Some(list) = row
+            .after
+            .as_ref()
+            .and_then(|v| v.get("released_coupon_logs"))
+            .and_then(|v| v.as_array())
+        {
             for id in list.iter().filter_map(serde_json::Value::as_i64) {
                 if !ids.contains(&id) {
                     ids.push(id);

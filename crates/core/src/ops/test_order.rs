@@ -95,24 +95,39 @@ async fn resolve_user(tx: &mut Tx, u: &UserRef) -> OpsResult<UserRow> {
         },
     })?;
     // Lock the balance we are about to spend from (MySQL; SQLite's write lock covers it).
-    Ok(queries::users::get_for_update(tx, user.id).await?.unwrap_or(user))
+    Ok(queries::users::get_for_update(tx, user.id)
+        .await?
+        .unwrap_or(user))
 }
 
 async fn create(desk: &Desk, tx: &mut Tx, req: &TestOrderRequest) -> OpsResult<TestOrderReport> {
     let now = tx.now();
     let user = resolve_user(tx, &req.user).await?;
     if !user.is_active {
-        return Err(OpsError::Refused(format!("user {} ({}) is not active", user.id, user.username)));
+        return Err(OpsError::Refused(format!(
+            "user {} ({}) is not active",
+            user.id, user.username
+        )));
     }
     let ids: Vec<i64> = req.courses.iter().map(|c| c.course_id).collect();
     let found = queries::courses::get_many(tx, &ids).await?;
     let mut to_price = Vec::with_capacity(req.courses.len());
     for c in &req.courses {
-        let row = found.iter().find(|r| r.id == c.course_id).ok_or_else(|| OpsError::NotFound { what: format!("course {}", c.course_id) })?;
+        let row = found
+            .iter()
+            .find(|r| r.id == c.course_id)
+            .ok_or_else(|| OpsError::NotFound {
+                what: format!("course {}", c.course_id),
+            })?;
         if row.base.is_deleted {
             return Err(OpsError::Refused(format!("course {} is deleted", row.id)));
         }
-        let price = row.price.ok_or_else(|| OpsError::Refused(format!("course {} has no price: it is not for sale", row.id)))?;
+        let price = row.price.ok_or_else(|| {
+            OpsError::Refused(format!(
+                "course {} has no price: it is not for sale",
+                row.id
+            ))
+        })?;
         if let Some(ap) = c.activity_price
             && (ap <= Decimal::ZERO || ap > price)
         {
@@ -123,10 +138,18 @@ async fn create(desk: &Desk, tx: &mut Tx, req: &TestOrderRequest) -> OpsResult<T
         }
         to_price.push(CourseToPrice {
             course_id: row.id,
-            name: row.base.name.clone().unwrap_or_else(|| format!("course {}", row.id)),
+            name: row
+                .base
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("course {}", row.id)),
             price,
             activity_price: c.activity_price,
-            discount_name: if c.activity_price.is_some() { c.activity_name.clone().unwrap_or_else(|| "限时折扣".into()) } else { String::new() },
+            discount_name: if c.activity_price.is_some() {
+                c.activity_name.clone().unwrap_or_else(|| "限时折扣".into())
+            } else {
+                String::new()
+            },
             credit_cap: row.credit,
         });
     }
@@ -148,7 +171,13 @@ async fn create(desk: &Desk, tx: &mut Tx, req: &TestOrderRequest) -> OpsResult<T
             order_status: OrderStatus::Unpaid,
             pay_type: PayType::Alipay,
             credit: priced.credits_used,
-            order_desc: Some(format!("Paydesk test order{}", req.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default())),
+            order_desc: Some(format!(
+                "Paydesk test order{}",
+                req.note
+                    .as_deref()
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default()
+            )),
             pay_time: None,
             created_time: now,
         },
@@ -172,7 +201,10 @@ async fn create(desk: &Desk, tx: &mut Tx, req: &TestOrderRequest) -> OpsResult<T
     let mut credit_row = None;
     if priced.credits_used > 0 {
         if queries::ops::take_credit_if_enough(tx, user.id, priced.credits_used).await? != 1 {
-            return Err(OpsError::Refused(format!("user {}'s credit balance changed meanwhile: try again", user.id)));
+            return Err(OpsError::Refused(format!(
+                "user {}'s credit balance changed meanwhile: try again",
+                user.id
+            )));
         }
         credit_row = Some(
             queries::credits::insert(
@@ -191,9 +223,15 @@ async fn create(desk: &Desk, tx: &mut Tx, req: &TestOrderRequest) -> OpsResult<T
     if let Some(log_id) = req.coupon_log_id
         && queries::ops::bind_coupon_log(tx, log_id, user.id, order_id).await? != 1
     {
-        return Err(OpsError::Refused(format!("coupon log {log_id} was used or bound to another order meanwhile")));
+        return Err(OpsError::Refused(format!(
+            "coupon log {log_id} was used or bound to another order meanwhile"
+        )));
     }
-    let order = queries::orders::get(tx, order_id).await?.ok_or_else(|| OpsError::NotFound { what: format!("order {order_id} just created") })?;
+    let order = queries::orders::get(tx, order_id)
+        .await?
+        .ok_or_else(|| OpsError::NotFound {
+            what: format!("order {order_id} just created"),
+        })?;
     let courses = queries::orders::courses(tx, order_id).await?;
     let mut a = desk.audit("test_order", "ok");
     a.order_id = Some(order.id);
@@ -211,29 +249,65 @@ async fn create(desk: &Desk, tx: &mut Tx, req: &TestOrderRequest) -> OpsResult<T
     desk.audit_in(tx, &a).await?;
     let message = format!(
         "test order {} for user {}: total {}, coupon −{}, credits {} (−{}), to pay {}",
-        order.order_number, user.id, priced.total_price, priced.coupon_discount, priced.credits_used, priced.credit_discount, priced.real_price
+        order.order_number,
+        user.id,
+        priced.total_price,
+        priced.coupon_discount,
+        priced.credits_used,
+        priced.credit_discount,
+        priced.real_price
     );
-    Ok(TestOrderReport { order, courses, priced, coupon_log_id: req.coupon_log_id, credit_row, message })
+    Ok(TestOrderReport {
+        order,
+        courses,
+        priced,
+        coupon_log_id: req.coupon_log_id,
+        credit_row,
+        message,
+    })
 }
 
 async fn coupon_for(tx: &mut Tx, log_id: i64, user_id: i64) -> OpsResult<CouponToApply> {
-    let log = queries::coupons::get_log(tx, log_id).await?.ok_or_else(|| OpsError::NotFound { what: format!("coupon log {log_id}") })?;
+    let log = queries::coupons::get_log(tx, log_id)
+        .await?
+        .ok_or_else(|| OpsError::NotFound {
+            what: format!("coupon log {log_id}"),
+        })?;
     if log.user_id != user_id {
-        return Err(OpsError::InvalidInput(format!("coupon log {log_id} belongs to user {}, not {user_id}", log.user_id)));
+        return Err(OpsError::InvalidInput(format!(
+            "coupon log {log_id} belongs to user {}, not {user_id}",
+            log.user_id
+        )));
     }
     if log.base.is_deleted {
         return Err(OpsError::Refused(format!("coupon log {log_id} is deleted")));
     }
     match log.use_status {
         None | Some(UseStatus::Unused) => {}
-        Some(s) => return Err(OpsError::Refused(format!("coupon log {log_id} is {}", s.label()))),
+        Some(s) => {
+            return Err(OpsError::Refused(format!(
+                "coupon log {log_id} is {}",
+                s.label()
+            )));
+        }
     }
     if let Some(o) = log.order_id {
-        return Err(OpsError::Refused(format!("coupon log {log_id} is bound to order id {o}")));
+        return Err(OpsError::Refused(format!(
+            "coupon log {log_id} is bound to order id {o}"
+        )));
     }
-    let c = queries::coupons::get_coupon(tx, log.coupon_id).await?.ok_or_else(|| OpsError::NotFound { what: format!("coupon {}", log.coupon_id) })?;
+    let c = queries::coupons::get_coupon(tx, log.coupon_id)
+        .await?
+        .ok_or_else(|| OpsError::NotFound {
+            what: format!("coupon {}", log.coupon_id),
+        })?;
     let sale = c.sale()?;
-    Ok(CouponToApply { sale, condition: c.condition, start_time: c.start_time, end_time: c.end_time })
+    Ok(CouponToApply {
+        sale,
+        condition: c.condition,
+        start_time: c.start_time,
+        end_time: c.end_time,
+    })
 }
 
 /// `YYYYMMDD` + 8-digit user id + 8-digit counter, not yet used by any order.
@@ -246,5 +320,7 @@ async fn new_order_number(tx: &mut Tx, now: NaiveDateTime, user_id: i64) -> OpsR
             return Ok(n);
         }
     }
-    Err(OpsError::Refused("could not find an unused order number in 20 tries: check paydesk_counters".into()))
+    Err(OpsError::Refused(
+        "could not find an unused order number in 20 tries: check paydesk_counters".into(),
+    ))
 }

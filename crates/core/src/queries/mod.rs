@@ -13,6 +13,7 @@ pub mod credits;
 pub mod grants;
 pub mod ops;
 pub mod orders;
+pub mod reconcile;
 pub mod refunds;
 pub mod settings;
 pub mod users;

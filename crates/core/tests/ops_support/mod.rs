@@ -15,7 +15,7 @@ use paydesk_core::db::{Query, Val};
 use paydesk_core::desk::{Desk, Gateway, ProfileKind};
 use paydesk_core::ops::OrderRef;
 use paydesk_core::queries::{base_insert_cols, base_values, in_list};
-use paydesk_core::{StoreConfig, Store};
+use paydesk_core::{Store, StoreConfig};
 use rust_decimal::Decimal;
 use sim::{SimConfig, SimHandle, SimKeys, Simulator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -44,7 +44,8 @@ pub fn d(s: &str) -> Decimal {
 /// Keys are slow to generate: one pair per test binary.
 fn sim_keys() -> SimKeys {
     static KEYS: OnceLock<SimKeys> = OnceLock::new();
-    KEYS.get_or_init(|| SimKeys::generate().expect("simulator keys")).clone()
+    KEYS.get_or_init(|| SimKeys::generate().expect("simulator keys"))
+        .clone()
 }
 
 pub struct Env {
@@ -65,7 +66,11 @@ pub struct Opts {
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { refund_retries: 0, timeout: Duration::from_secs(3), max_connections: 8 }
+        Opts {
+            refund_retries: 0,
+            timeout: Duration::from_secs(3),
+            max_connections: 8,
+        }
     }
 }
 
@@ -74,14 +79,23 @@ pub async fn env(backend: Backend) -> Env {
 }
 
 pub async fn env_with(backend: Backend, opts: Opts) -> Env {
-    let sim = Simulator::start(SimConfig { keys: Some(sim_keys()), ..SimConfig::ephemeral() }).await.expect("simulator starts");
+    let sim = Simulator::start(SimConfig {
+        keys: Some(sim_keys()),
+        ..SimConfig::ephemeral()
+    })
+    .await
+    .expect("simulator starts");
     // One clock for the store, the requests and the simulator: moving it moves all three.
     let clock: Arc<dyn Clock> = sim.clock();
     let (config, dir, mysql_db) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("platform.sqlite");
-            (StoreConfig::new(path.to_string_lossy().to_string()), Some(dir), None)
+            (
+                StoreConfig::new(path.to_string_lossy().to_string()),
+                Some(dir),
+                None,
+            )
         }
         Backend::MySql => {
             let base = mysql_url();
@@ -89,7 +103,10 @@ pub async fn env_with(backend: Backend, opts: Opts) -> Env {
             let admin = Store::connect(&StoreConfig::new(base.clone()), clock.clone(), paydesk_core::OpenMode::MustExist)
                 .await
                 .unwrap_or_else(|e| panic!("MariaDB at {base} is not reachable ({e}): run scripts/mariadb.sh start or set PAYDESK_TEST_MYSQL_URL"));
-            admin.execute_raw(&format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")).await.unwrap();
+            admin
+                .execute_raw(&format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+                .await
+                .unwrap();
             admin.close().await;
             let (head, _) = base.rsplit_once('/').unwrap();
             (StoreConfig::new(format!("{head}/{name}")), None, Some(name))
@@ -97,7 +114,9 @@ pub async fn env_with(backend: Backend, opts: Opts) -> Env {
     };
     let mut config = config;
     config.max_connections = opts.max_connections;
-    let store = paydesk_core::admin::init_new(&config, clock.clone()).await.expect("new platform database");
+    let store = paydesk_core::admin::init_new(&config, clock.clone())
+        .await
+        .expect("new platform database");
 
     let notifies = Arc::new(Mutex::new(Vec::new()));
     let notify_url = notify_receiver(notifies.clone()).await;
@@ -121,8 +140,17 @@ pub async fn env_with(backend: Backend, opts: Opts) -> Env {
         return_url: Some("http://127.0.0.1:9/alipay/return".into()),
         notify_url: Some(notify_url.clone()),
     };
-    let desk = Desk::new(store, "simulator", ProfileKind::Simulator, "tester").with_gateway(gateway);
-    Env { backend, sim, desk: Arc::new(desk), notifies, notify_url, _dir: dir, mysql_db }
+    let desk =
+        Desk::new(store, "simulator", ProfileKind::Simulator, "tester").with_gateway(gateway);
+    Env {
+        backend,
+        sim,
+        desk: Arc::new(desk),
+        notifies,
+        notify_url,
+        _dir: dir,
+        mysql_db,
+    }
 }
 
 impl Env {
@@ -152,18 +180,28 @@ impl Env {
 
     /// Opens the pay link in the simulator's cashier and pays: returns the signed return URL.
     pub async fn pay(&self, number: &str) -> String {
-        let r = paydesk_core::ops::pay_link::pay_link(&self.desk, &paydesk_core::ops::pay_link::PayLinkRequest::page(order_ref(number)))
-            .await
-            .expect("pay link");
+        let r = paydesk_core::ops::pay_link::pay_link(
+            &self.desk,
+            &paydesk_core::ops::pay_link::PayLinkRequest::page(order_ref(number)),
+        )
+        .await
+        .expect("pay link");
         self.sim.open_pay_link(&r.link).expect("cashier opens");
-        self.sim.pay(number).expect("buyer pays").return_url.expect("a return URL")
+        self.sim
+            .pay(number)
+            .expect("buyer pays")
+            .return_url
+            .expect("a return URL")
     }
 
     /// Opens the cashier only (the trade exists, WAIT_BUYER_PAY).
     pub async fn open(&self, number: &str) {
-        let r = paydesk_core::ops::pay_link::pay_link(&self.desk, &paydesk_core::ops::pay_link::PayLinkRequest::page(order_ref(number)))
-            .await
-            .expect("pay link");
+        let r = paydesk_core::ops::pay_link::pay_link(
+            &self.desk,
+            &paydesk_core::ops::pay_link::PayLinkRequest::page(order_ref(number)),
+        )
+        .await
+        .expect("pay link");
         self.sim.open_pay_link(&r.link).expect("cashier opens");
     }
 
@@ -171,9 +209,20 @@ impl Env {
     pub fn sim_money(&self, number: &str) -> (Decimal, Decimal, usize) {
         let l = self.sim.ledger();
         let mine: Vec<_> = l.iter().filter(|e| e.out_trade_no == number).collect();
-        let paid = mine.iter().filter(|e| e.kind == sim::LedgerKind::Payment).map(|e| e.amount).sum();
-        let refunds: Vec<_> = mine.iter().filter(|e| e.kind == sim::LedgerKind::Refund).collect();
-        (paid, -refunds.iter().map(|e| e.amount).sum::<Decimal>(), refunds.len())
+        let paid = mine
+            .iter()
+            .filter(|e| e.kind == sim::LedgerKind::Payment)
+            .map(|e| e.amount)
+            .sum();
+        let refunds: Vec<_> = mine
+            .iter()
+            .filter(|e| e.kind == sim::LedgerKind::Refund)
+            .collect();
+        (
+            paid,
+            -refunds.iter().map(|e| e.amount).sum::<Decimal>(),
+            refunds.len(),
+        )
     }
 
     pub async fn scalar(&self, sql: &str, args: Vec<Val>) -> i64 {
@@ -196,26 +245,53 @@ impl Env {
             q
         };
         let o = tx
-            .fetch_one(one(format!("SELECT order_status, pay_time FROM {} WHERE id = ?", n.order), vec![order_id.into()]), "order")
+            .fetch_one(
+                one(
+                    format!(
+                        "SELECT order_status, pay_time FROM {} WHERE id = ?",
+                        n.order
+                    ),
+                    vec![order_id.into()],
+                ),
+                "order",
+            )
             .await
             .unwrap();
         let status = o.i64("order_status").unwrap();
         let pay_time = o.opt_time("pay_time").unwrap();
         let credit = tx
-            .fetch_one(one(format!("SELECT credit FROM {} WHERE id = ?", n.users), vec![user_id.into()]), "user")
+            .fetch_one(
+                one(
+                    format!("SELECT credit FROM {} WHERE id = ?", n.users),
+                    vec![user_id.into()],
+                ),
+                "user",
+            )
             .await
             .unwrap()
             .i64("credit")
             .unwrap();
         let ledger = tx
-            .fetch_one(one(format!("SELECT COUNT(*) AS c FROM {} WHERE user_id = ?", n.credit), vec![user_id.into()]), "ledger")
+            .fetch_one(
+                one(
+                    format!("SELECT COUNT(*) AS c FROM {} WHERE user_id = ?", n.credit),
+                    vec![user_id.into()],
+                ),
+                "ledger",
+            )
             .await
             .unwrap()
             .i64("c")
             .unwrap();
         let grants = tx
             .fetch_one(
-                one(format!("SELECT COUNT(*) AS c FROM {} WHERE user_id = ? AND {} = 0", n.user_course, n.deleted), vec![user_id.into()]),
+                one(
+                    format!(
+                        "SELECT COUNT(*) AS c FROM {} WHERE user_id = ? AND {} = 0",
+                        n.user_course, n.deleted
+                    ),
+                    vec![user_id.into()],
+                ),
                 "grants",
             )
             .await
@@ -223,28 +299,61 @@ impl Env {
             .i64("c")
             .unwrap();
         let logs = tx
-            .fetch_all(one(format!("SELECT id, order_id, use_status FROM {} WHERE user_id = ? ORDER BY id", n.coupon_log), vec![user_id.into()]))
+            .fetch_all(one(
+                format!(
+                    "SELECT id, order_id, use_status FROM {} WHERE user_id = ? ORDER BY id",
+                    n.coupon_log
+                ),
+                vec![user_id.into()],
+            ))
             .await
             .unwrap()
             .iter()
-            .map(|r| (r.i64("id").unwrap(), r.opt_i64("order_id").unwrap(), r.opt_i64("use_status").unwrap()))
+            .map(|r| {
+                (
+                    r.i64("id").unwrap(),
+                    r.opt_i64("order_id").unwrap(),
+                    r.opt_i64("use_status").unwrap(),
+                )
+            })
             .collect();
         let refunds = tx
-            .fetch_all(one("SELECT out_request_no, status FROM paydesk_refunds WHERE order_id = ? ORDER BY id".into(), vec![order_id.into()]))
+            .fetch_all(one(
+                "SELECT out_request_no, status FROM paydesk_refunds WHERE order_id = ? ORDER BY id"
+                    .into(),
+                vec![order_id.into()],
+            ))
             .await
             .unwrap()
             .iter()
-            .map(|r| (r.string("out_request_no").unwrap(), r.string("status").unwrap()))
+            .map(|r| {
+                (
+                    r.string("out_request_no").unwrap(),
+                    r.string("status").unwrap(),
+                )
+            })
             .collect();
         tx.rollback().await.unwrap();
-        Snapshot { status, pay_time, credit, ledger_rows: ledger, grants, coupon_logs: logs, refunds }
+        Snapshot {
+            status,
+            pay_time,
+            credit,
+            ledger_rows: ledger,
+            grants,
+            coupon_logs: logs,
+            refunds,
+        }
     }
 
     /// Audit rows of an order (newest first): (action, outcome).
     pub async fn audit_of(&self, order_id: i64) -> Vec<(String, String)> {
         let rows = paydesk_core::audit::query(
             self.store(),
-            &paydesk_core::audit::AuditFilter { order_id: Some(order_id), limit: 1000, ..Default::default() },
+            &paydesk_core::audit::AuditFilter {
+                order_id: Some(order_id),
+                limit: 1000,
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
@@ -252,10 +361,16 @@ impl Env {
     }
 
     pub async fn audit_count(&self) -> usize {
-        paydesk_core::audit::query(self.store(), &paydesk_core::audit::AuditFilter { limit: 1000, ..Default::default() })
-            .await
-            .unwrap()
-            .len()
+        paydesk_core::audit::query(
+            self.store(),
+            &paydesk_core::audit::AuditFilter {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .len()
     }
 }
 
@@ -276,8 +391,16 @@ pub fn order_ref(number: &str) -> OrderRef {
 }
 
 fn rand_suffix() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("{}_{}_{}", std::process::id(), nanos, NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }
 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -288,25 +411,35 @@ async fn notify_receiver(bodies: Arc<Mutex<Vec<String>>>) -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
             let bodies = bodies.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
                 loop {
-                    let Ok(n) = sock.read(&mut chunk).await else { return };
+                    let Ok(n) = sock.read(&mut chunk).await else {
+                        return;
+                    };
                     if n == 0 {
                         return;
                     }
                     buf.extend_from_slice(&chunk[..n]);
-                    let Some(end) = find(&buf, b"\r\n\r\n") else { continue };
+                    let Some(end) = find(&buf, b"\r\n\r\n") else {
+                        continue;
+                    };
                     let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
                     let len: usize = head
                         .lines()
-                        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                        .find_map(|l| {
+                            l.strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
                         .unwrap_or(0);
                     if buf.len() >= end + 4 + len {
-                        let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
+                        let body =
+                            String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
                         bodies.lock().unwrap().push(body);
                         let _ = sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nsuccess").await;
                         return;
@@ -342,8 +475,22 @@ pub async fn seed(env: &Env) -> Seed {
     let mut users = Vec::new();
     for (i, credit) in [(1, 1000i64), (2, 500)] {
         let cols = [
-            "password", "last_login", "is_superuser", "username", "first_name", "last_name", "email", "is_staff", "is_active",
-            "date_joined", "name", "mobile", "money", "credit", "avatar", "study_time",
+            "password",
+            "last_login",
+            "is_superuser",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "is_staff",
+            "is_active",
+            "date_joined",
+            "name",
+            "mobile",
+            "money",
+            "credit",
+            "avatar",
+            "study_time",
         ];
         let vals: Vec<Val> = vec![
             "pbkdf2_sha256$x".into(),
@@ -363,20 +510,73 @@ pub async fn seed(env: &Env) -> Seed {
             Val::Null,
             0.into(),
         ];
-        users.push(insert(&mut tx, &n.users, cols.iter().map(|s| s.to_string()).collect(), vals).await);
+        users.push(
+            insert(
+                &mut tx,
+                &n.users,
+                cols.iter().map(|s| s.to_string()).collect(),
+                vals,
+            )
+            .await,
+        );
     }
     let mut courses = [0; 3];
-    for (i, (name, price, cap)) in [("Python 全栈", "1579.00", 100i64), ("Go 入门", "899.90", 50), ("算法精讲", "2999.00", 0)].iter().enumerate() {
+    for (i, (name, price, cap)) in [
+        ("Python 全栈", "1579.00", 100i64),
+        ("Go 入门", "899.90", 50),
+        ("算法精讲", "2999.00", 0),
+    ]
+    .iter()
+    .enumerate()
+    {
         let mut cols: Vec<String> = base_insert_cols(&n).into();
-        cols.extend(["course_type", "level", "description", "period", "status", "students", "lessons", "pub_lessons", "price", "credit"].map(String::from));
+        cols.extend(
+            [
+                "course_type",
+                "level",
+                "description",
+                "period",
+                "status",
+                "students",
+                "lessons",
+                "pub_lessons",
+                "price",
+                "credit",
+            ]
+            .map(String::from),
+        );
         let mut vals: Vec<Val> = base_values(Some(name), now).into();
-        vals.extend([0.into(), 1.into(), "".into(), 30.into(), 0.into(), 0.into(), 10.into(), 10.into(), d(price).into(), (*cap).into()]);
+        vals.extend([
+            0.into(),
+            1.into(),
+            "".into(),
+            30.into(),
+            0.into(),
+            0.into(),
+            10.into(),
+            10.into(),
+            d(price).into(),
+            (*cap).into(),
+        ]);
         courses[i] = insert(&mut tx, &n.course, cols, vals).await;
     }
     let mut coupons = Vec::new();
-    for (name, discount, sale, cond) in [("满100减30", 1i64, "-30", 100i64), ("88折", 2, "*0.88", 0)] {
+    for (name, discount, sale, cond) in
+        [("满100减30", 1i64, "-30", 100i64), ("88折", 2, "*0.88", 0)]
+    {
         let mut cols: Vec<String> = base_insert_cols(&n).into();
-        cols.extend(["discount", "coupon_type", "total", "has_total", "start_time", "end_time", "get_type"].map(String::from));
+        cols.extend(
+            [
+                "discount",
+                "coupon_type",
+                "total",
+                "has_total",
+                "start_time",
+                "end_time",
+                "get_type",
+            ]
+            .map(String::from),
+        );
         cols.push(paydesk_core::ident::q(store.dialect(), "condition"));
         cols.extend(["per_limit", "sale"].map(String::from));
         let mut vals: Vec<Val> = base_values(Some(name), now).into();
@@ -395,7 +595,13 @@ pub async fn seed(env: &Env) -> Seed {
         coupons.push(insert(&mut tx, &n.coupon, cols, vals).await);
     }
     tx.commit().await.unwrap();
-    Seed { user: users[0], other_user: users[1], courses, minus_coupon: coupons[0], times_coupon: coupons[1] }
+    Seed {
+        user: users[0],
+        other_user: users[1],
+        courses,
+        minus_coupon: coupons[0],
+        times_coupon: coupons[1],
+    }
 }
 
 /// Issues a coupon to a user (an unused `ly_coupon_log`).
@@ -413,20 +619,36 @@ pub async fn issue_coupon(env: &Env, user: i64, coupon: i64) -> i64 {
 }
 
 async fn insert(tx: &mut paydesk_core::Tx, table: &str, cols: Vec<String>, vals: Vec<Val>) -> i64 {
-    let mut q = Query::new(format!("INSERT INTO {table} ({}) VALUES {}", cols.join(", "), in_list(cols.len())));
+    let mut q = Query::new(format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        cols.join(", "),
+        in_list(cols.len())
+    ));
     q.args = vals;
     tx.execute(q).await.unwrap().last_insert_id
 }
 
 /// An order as the SITE creates it (orders/serializers.py): credits deducted from the balance at
 /// once WITHOUT a ledger row, coupon log bound, status 0 — what Paydesk most often settles.
-pub async fn site_order(env: &Env, user: i64, course: i64, price: &str, credits: i64, coupon_log: Option<i64>, real_price: &str) -> (i64, String) {
+pub async fn site_order(
+    env: &Env,
+    user: i64,
+    course: i64,
+    price: &str,
+    credits: i64,
+    coupon_log: Option<i64>,
+    real_price: &str,
+) -> (i64, String) {
     use paydesk_core::domain::{OrderNumber, OrderStatus, PayType};
-    use paydesk_core::queries::orders::{NewOrder, NewOrderCourse, insert as insert_order, insert_course};
+    use paydesk_core::queries::orders::{
+        NewOrder, NewOrderCourse, insert as insert_order, insert_course,
+    };
     let store = env.store();
     let now = store.now();
     let mut tx = store.begin_write().await.unwrap();
-    let counter = paydesk_core::queries::counters::reserve(&mut tx, "order_number", 1).await.unwrap();
+    let counter = paydesk_core::queries::counters::reserve(&mut tx, "order_number", 1)
+        .await
+        .unwrap();
     let number = OrderNumber::generate(now.date(), user, counter).unwrap();
     let id = insert_order(
         &mut tx,
@@ -460,11 +682,17 @@ pub async fn site_order(env: &Env, user: i64, course: i64, price: &str, credits:
     .await
     .unwrap();
     let n = store.names().clone();
-    let mut q = Query::new(format!("UPDATE {} SET credit = credit - ? WHERE id = ?", n.users));
+    let mut q = Query::new(format!(
+        "UPDATE {} SET credit = credit - ? WHERE id = ?",
+        n.users
+    ));
     q.args = vec![credits.into(), user.into()];
     tx.execute(q).await.unwrap();
     if let Some(l) = coupon_log {
-        let mut q = Query::new(format!("UPDATE {} SET order_id = ? WHERE id = ?", n.coupon_log));
+        let mut q = Query::new(format!(
+            "UPDATE {} SET order_id = ? WHERE id = ?",
+            n.coupon_log
+        ));
         q.args = vec![id.into(), l.into()];
         tx.execute(q).await.unwrap();
     }
@@ -477,9 +705,19 @@ pub fn tamper(text: &str, key: &str, value: &str) -> String {
     let (head, query) = text.split_once('?').map_or(("", text), |(h, q)| (h, q));
     let parts: Vec<String> = query
         .split('&')
-        .map(|kv| if kv.split('=').next() == Some(key) { format!("{key}={value}") } else { kv.to_string() })
+        .map(|kv| {
+            if kv.split('=').next() == Some(key) {
+                format!("{key}={value}")
+            } else {
+                kv.to_string()
+            }
+        })
         .collect();
-    if head.is_empty() { parts.join("&") } else { format!("{head}?{}", parts.join("&")) }
+    if head.is_empty() {
+        parts.join("&")
+    } else {
+        format!("{head}?{}", parts.join("&"))
+    }
 }
 
 pub fn app_identity_for(app_id: &str, key: Arc<alipay::PrivateKey>) -> AppIdentity {

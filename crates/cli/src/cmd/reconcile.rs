@@ -1,0 +1,280 @@
+//! `paydesk reconcile`: Alipay's trade bill for a day or month against the platform's orders.
+//!
+//! Exit 0 when nothing is unexplained, 1 when discrepancies remain open (or, with no bill for
+//! the day, orders were paid here anyway), 2 for a refused bill or a usage error.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use paydesk_core::reconcile::actions::{accept_row, query_row, settle_row};
+use paydesk_core::reconcile::report::to_csv;
+use paydesk_core::reconcile::{
+    BillSource, Control, Period, ReconError, RunOutcome, RunReport, RunRequest, compare, list, load, run,
+};
+
+use crate::cmd::ops::{DbArgs, open_desk, runtime};
+use crate::ctx::Ctx;
+use crate::exit::{CmdResult, Exit, Failure};
+use crate::output;
+
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:
+  paydesk reconcile --date 2026-11-24                 fetch the day's bill from Alipay
+  paydesk reconcile --month 2026-11 --csv nov.csv     a month, with a CSV report (UTF-8 BOM)
+  paydesk reconcile --date 2026-11-24 --bill 2088…_20261124.zip   a bill from the merchant portal
+  paydesk reconcile show 12 | compare 11 12 | settle 345 | query 346 | accept 347 --note \"…\"
+
+Exit codes: 0 nothing unexplained, 1 discrepancies remain, 2 a refused bill or a usage error."
+)]
+pub struct ReconcileArgs {
+    #[command(subcommand)]
+    sub: Option<ReconcileCmd>,
+    /// The day, yyyy-MM-dd (yesterday or earlier)
+    #[arg(long, value_name = "DAY", conflicts_with = "month")]
+    date: Option<String>,
+    /// The month, yyyy-MM (last month or earlier)
+    #[arg(long, value_name = "MONTH")]
+    month: Option<String>,
+    /// Use this bill (zip or CSV from the merchant portal) instead of fetching it
+    #[arg(long, value_name = "FILE")]
+    bill: Option<PathBuf>,
+    /// Also write the report as CSV (UTF-8 with BOM, opens in Excel)
+    #[arg(long, value_name = "OUT")]
+    csv: Option<PathBuf>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReconcileCmd {
+    /// Reopen a stored run
+    Show {
+        run_id: i64,
+        #[arg(long, value_name = "OUT")]
+        csv: Option<PathBuf>,
+    },
+    /// Runs, newest first
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// What was resolved, what is new and what is still open between two runs
+    Compare { earlier: i64, later: i64 },
+    /// Settle the order of a missed_notify / paid_after_close discrepancy (queries Alipay first)
+    Settle { row_id: i64 },
+    /// Ask Alipay about a discrepancy's trade (changes nothing)
+    Query { row_id: i64 },
+    /// Accept a discrepancy as explained
+    Accept {
+        row_id: i64,
+        #[arg(long)]
+        note: String,
+    },
+}
+
+fn failure(e: ReconError) -> Failure {
+    let code = e.code();
+    let exit = match code {
+        "invalid_input" | "not_found" | "internal" => Exit::Usage,
+        _ => Exit::Negative,
+    };
+    Failure { exit, kind: code, message: e.to_string(), details: None }
+}
+
+fn print_run(ctx: &Ctx, r: &RunReport) {
+    if ctx.json {
+        output::json(r);
+        return;
+    }
+    let s = &r.summary;
+    output::line(&format!(
+        "run {} · {} · bill {} ({} rows, sha256 {}…) · account {}",
+        r.run_id,
+        r.period,
+        r.bill.source,
+        s.bill_rows,
+        &r.bill.sha256[..r.bill.sha256.len().min(12)],
+        r.bill.account
+    ));
+    for (c, t) in &s.categories {
+        output::line(&format!("  {:<26} {:>8}  bill {:>14}  platform {:>14}", c.as_str(), t.count, t.bill_amount, t.order_amount));
+    }
+    output::line("  day         payments      received  refunds      refunded        fees           net");
+    for d in s.days.iter().chain(std::iter::once(&s.total)) {
+        output::line(&format!(
+            "  {:<10} {:>9} {:>13} {:>8} {:>13} {:>11} {:>13}",
+            d.day.map_or_else(|| "total".into(), |d| d.to_string()),
+            d.payments,
+            d.received,
+            d.refunds,
+            d.refunded,
+            d.fees,
+            d.net
+        ));
+    }
+    for x in &r.discrepancies {
+        output::line(&format!(
+            "  #{:<6} {:<24} {:<26} {}{}",
+            x.id.unwrap_or_default(),
+            x.category.as_str(),
+            x.out_trade_no.as_deref().or(x.out_request_no.as_deref()).unwrap_or("-"),
+            x.message,
+            x.action.as_deref().map(|a| format!(" [{a}]")).unwrap_or_default()
+        ));
+    }
+    output::line(&if s.open == 0 {
+        "CLEAN: nothing unexplained".to_string()
+    } else {
+        format!("{} discrepancies open", s.open)
+    });
+}
+
+fn write_csv(r: &RunReport, out: &Option<PathBuf>) -> Result<(), Failure> {
+    if let Some(path) = out {
+        let bytes = to_csv(r).map_err(failure)?;
+        std::fs::write(path, bytes).map_err(|e| Failure::input(format!("{}: cannot write: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+fn verdict(r: &RunReport) -> Exit {
+    if r.summary.open == 0 { Exit::Ok } else { Exit::Negative }
+}
+
+pub fn run_cmd(ctx: &Ctx, a: ReconcileArgs) -> CmdResult {
+    let rt = runtime()?;
+    match a.sub {
+        Some(ReconcileCmd::Show { run_id, csv }) => {
+            let desk = open_desk(ctx, &a.db, false, &rt)?;
+            let r = rt.block_on(load(&desk.store, run_id)).map_err(failure)?;
+            write_csv(&r, &csv)?;
+            print_run(ctx, &r);
+            Ok(verdict(&r))
+        }
+        Some(ReconcileCmd::List { limit }) => {
+            let desk = open_desk(ctx, &a.db, false, &rt)?;
+            let runs = rt.block_on(list(&desk.store, None, limit)).map_err(failure)?;
+            if ctx.json {
+                output::json(&runs);
+            } else {
+                for r in &runs {
+                    output::line(&format!("{:>6}  {}  {}  {}  {}", r.run_id, r.period, r.started_time, r.operator, r.status));
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        Some(ReconcileCmd::Compare { earlier, later }) => {
+            let desk = open_desk(ctx, &a.db, false, &rt)?;
+            let d = rt.block_on(compare(&desk.store, earlier, later)).map_err(failure)?;
+            if ctx.json {
+                output::json(&d);
+            } else {
+                for (label, rows) in [("resolved", &d.resolved), ("new", &d.new), ("still open", &d.still_open)] {
+                    output::line(&format!("{label}: {}", rows.len()));
+                    for x in rows.iter() {
+                        output::line(&format!("  {:<24} {} {}", x.category.as_str(), x.out_trade_no.as_deref().unwrap_or("-"), x.message));
+                    }
+                }
+            }
+            Ok(if d.new.is_empty() && d.still_open.is_empty() { Exit::Ok } else { Exit::Negative })
+        }
+        Some(ReconcileCmd::Settle { row_id }) => action(ctx, &rt, &a.db, true, |desk| Box::pin(settle_row(desk, row_id))),
+        Some(ReconcileCmd::Query { row_id }) => action(ctx, &rt, &a.db, true, |desk| Box::pin(query_row(desk, row_id))),
+        Some(ReconcileCmd::Accept { row_id, note }) => {
+            action(ctx, &rt, &a.db, false, move |desk| Box::pin(async move { accept_row(desk, row_id, &note).await }))
+        }
+        None => reconcile(ctx, &rt, a),
+    }
+}
+
+type ActionFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<paydesk_core::reconcile::actions::ActionResult, ReconError>> + 'a>,
+>;
+
+fn action(
+    ctx: &Ctx,
+    rt: &tokio::runtime::Runtime,
+    db: &DbArgs,
+    gateway: bool,
+    f: impl for<'a> FnOnce(&'a paydesk_core::desk::Desk) -> ActionFuture<'a>,
+) -> CmdResult {
+    let desk = open_desk(ctx, db, gateway, rt)?;
+    let r = rt.block_on(f(&desk)).map_err(failure)?;
+    if ctx.json {
+        output::json(&r);
+    } else {
+        output::line(&format!("#{} {}: {}", r.row.id.unwrap_or_default(), r.row.category.as_str(), r.message));
+    }
+    Ok(Exit::Ok)
+}
+
+fn reconcile(ctx: &Ctx, rt: &tokio::runtime::Runtime, a: ReconcileArgs) -> CmdResult {
+    let period = match (&a.date, &a.month) {
+        (Some(d), _) => Some(Period::parse(d).map_err(failure)?),
+        (None, Some(m)) => Some(Period::parse(m).map_err(failure)?),
+        (None, None) if a.bill.is_some() => None,
+        (None, None) => return Err(Failure::usage("give --date yyyy-MM-dd or --month yyyy-MM (or --bill FILE)")),
+    };
+    if let (Some(Period::Day(_)), Some(m)) = (period, &a.month) {
+        return Err(Failure::usage(format!("--month {m} is not a month")));
+    }
+    if let (Some(Period::Month(_)), Some(d)) = (period, &a.date) {
+        return Err(Failure::usage(format!("--date {d} is not a day: use --month")));
+    }
+    // Fetching needs the gateway; an imported bill only uses it to check the account, so a
+    // profile without keys can still import.
+    let desk = match &a.bill {
+        None => open_desk(ctx, &a.db, true, rt)?,
+        Some(_) => open_desk(ctx, &a.db, true, rt).or_else(|_| open_desk(ctx, &a.db, false, rt))?,
+    };
+    let source = a.bill.clone().map_or(BillSource::Fetch, BillSource::File);
+    let show_progress = !ctx.json;
+    let ctl = Control {
+        progress: Some(Arc::new(move |p| {
+            if show_progress {
+                if p.total > 0 {
+                    eprint!("\r{:<12} {}/{}        ", p.stage, p.done, p.total);
+                } else {
+                    eprint!("\r{:<12} {}        ", p.stage, p.done);
+                }
+            }
+        })),
+        ..Control::default()
+    };
+    let flag = ctl.cancel.clone();
+    let outcome = rt
+        .block_on(async {
+            tokio::select! {
+                r = run(&desk, RunRequest { period, source }, &ctl) => r,
+                _ = tokio::signal::ctrl_c() => {
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                    Err(ReconError::Cancelled)
+                }
+            }
+        })
+        .map_err(failure);
+    if show_progress {
+        eprintln!();
+    }
+    match outcome? {
+        RunOutcome::Reconciled(r) => {
+            write_csv(&r, &a.csv)?;
+            print_run(ctx, &r);
+            Ok(verdict(&r))
+        }
+        RunOutcome::NoBill { period, message, paid_orders, paid_amount } => {
+            if ctx.json {
+                output::json(&serde_json::json!({
+                    "outcome": "no_bill", "period": period, "message": message,
+                    "paid_orders": paid_orders, "paid_amount": paid_amount,
+                }));
+            } else {
+                output::line(&message);
+            }
+            Ok(if paid_orders == 0 { Exit::Ok } else { Exit::Negative })
+        }
+    }
+}

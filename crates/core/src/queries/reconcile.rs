@@ -1,0 +1,370 @@
+//! Reconciliation's SQL: the period's orders and Paydesk refunds in one streaming query each (a
+//! month can hold millions of orders: never one query per bill row), batched look-ups of the
+//! few bill rows left over, and the `paydesk_recon_runs` / `paydesk_recon_rows` records.
+
+use chrono::NaiveDateTime;
+use futures_util::TryStreamExt as _;
+use rust_decimal::Decimal;
+
+use super::{in_list, insert_many};
+use crate::db::{Query, Row, Store, Tx, Val};
+use crate::error::{DbContext, Result, StoreError};
+
+/// What matching needs of an order; money in fen so a million of them stay small.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrderKey {
+    pub id: i64,
+    pub real_price_fen: i64,
+    pub status: i64,
+    pub pay_type: i64,
+    pub pay_time: Option<NaiveDateTime>,
+}
+
+/// What matching needs of a Paydesk refund.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundKey {
+    pub id: i64,
+    pub out_request_no: String,
+    pub order_id: i64,
+    pub order_number: String,
+    pub amount: Decimal,
+    pub status: String,
+    /// When the money moved: Alipay's gmt_refund_pay, else when Paydesk resolved it.
+    pub refunded_at: Option<NaiveDateTime>,
+}
+
+fn order_sql(store: &Store, filter: &str) -> String {
+    format!(
+        "SELECT id, order_number, real_price, order_status, pay_type, pay_time FROM {} WHERE {filter}",
+        store.names().order
+    )
+}
+
+fn order_from(r: &Row) -> Result<(String, OrderKey)> {
+    let fen = crate::db::money_to_fen(r.money("real_price")?)?;
+    Ok((
+        r.string("order_number")?,
+        OrderKey {
+            id: r.i64("id")?,
+            real_price_fen: fen,
+            status: r.i64("order_status")?,
+            pay_type: r.i64("pay_type")?,
+            pay_time: r.opt_time("pay_time")?,
+        },
+    ))
+}
+
+const REFUND_SQL: &str = "SELECT id, out_request_no, order_id, order_number, amount, status, gmt_refund_pay, resolved_time FROM paydesk_refunds";
+
+fn refund_from(r: &Row) -> Result<RefundKey> {
+    Ok(RefundKey {
+        id: r.i64("id")?,
+        out_request_no: r.string("out_request_no")?,
+        order_id: r.i64("order_id")?,
+        order_number: r.string("order_number")?,
+        amount: r.money("amount")?,
+        status: r.string("status")?,
+        refunded_at: r.opt_time("gmt_refund_pay")?.or(r.opt_time("resolved_time")?),
+    })
+}
+
+/// Runs one SELECT as a stream (rows are decoded as they arrive, never collected by the driver),
+/// calling `f` per row; `f` returning `false` stops early. Streaming reads bind only integers,
+/// strings and times, so the storage rules for money stay in db.rs alone.
+async fn stream(store: &Store, q: Query, mut f: impl FnMut(Row) -> Result<bool>) -> Result<()> {
+    let ctx = || format!("stream {}", q.sql.split_whitespace().take(6).collect::<Vec<_>>().join(" "));
+    let refuse = |v: &Val| StoreError::InvalidInput(format!("cannot bind {v:?} in a streaming read"));
+    if let Some(pool) = store.sqlite_pool() {
+        let mut query = sqlx::query::<sqlx::Sqlite>(sqlx::AssertSqlSafe(q.sql.clone()));
+        for a in &q.args {
+            query = match a {
+                Val::I64(i) => query.bind(*i),
+                Val::Str(s) => query.bind(s.clone()),
+                Val::Time(t) => query.bind(crate::db::sqlite_time(*t)),
+                other => return Err(refuse(other)),
+            };
+        }
+        let mut rows = query.fetch(pool);
+        while let Some(row) = rows.try_next().await.context(ctx())? {
+            if !f(Row::Sqlite(row))? {
+                break;
+            }
+        }
+    } else if let Some(pool) = store.mysql_pool() {
+        let mut query = sqlx::query::<sqlx::MySql>(sqlx::AssertSqlSafe(q.sql.clone()));
+        for a in &q.args {
+            query = match a {
+                Val::I64(i) => query.bind(*i),
+                Val::Str(s) => query.bind(s.clone()),
+                Val::Time(t) => query.bind(*t),
+                other => return Err(refuse(other)),
+            };
+        }
+        let mut rows = query.fetch(pool);
+        while let Some(row) = rows.try_next().await.context(ctx())? {
+            if !f(Row::MySql(row))? {
+                break;
+            }
+        }
+    } else {
+        return Err(StoreError::Config("no database pool".into()));
+    }
+    Ok(())
+}
+
+/// Every order created in `[created_from, end)` or paid in `[start, end)`, in one streaming
+/// query. `f` returns `false` to stop (cancellation).
+pub async fn stream_period_orders(
+    store: &Store,
+    created_from: NaiveDateTime,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    mut f: impl FnMut(String, OrderKey) -> bool,
+) -> Result<()> {
+    let q = Query::new(order_sql(store, "(created_time >= ? AND created_time < ?) OR (pay_time >= ? AND pay_time < ?)"))
+        .bind(created_from)
+        .bind(end)
+        .bind(start)
+        .bind(end);
+    stream(store, q, |r| {
+        let (number, key) = order_from(&r)?;
+        Ok(f(number, key))
+    })
+    .await
+}
+
+/// Orders by number, for the few bill rows the period query did not cover (an order created
+/// long before it was paid, a refund of an old order). Batched `IN` lists.
+pub async fn orders_by_numbers(tx: &mut Tx, numbers: &[String]) -> Result<Vec<(String, OrderKey)>> {
+    let mut out = Vec::new();
+    for chunk in numbers.chunks(500) {
+        let mut q = Query::new(order_sql(tx.store(), &format!("order_number IN {}", in_list(chunk.len()))));
+        for n in chunk {
+            q.push_arg(n.as_str());
+        }
+        for r in tx.fetch_all(q).await? {
+            out.push(order_from(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Paydesk refunds created in `[created_from, end)` or still unresolved, in one streaming query.
+pub async fn stream_period_refunds(
+    store: &Store,
+    created_from: NaiveDateTime,
+    end: NaiveDateTime,
+    mut f: impl FnMut(RefundKey) -> bool,
+) -> Result<()> {
+    let q = Query::new(format!(
+        "{REFUND_SQL} WHERE (created_time >= ? AND created_time < ?) OR status IN ('pending', 'unknown')"
+    ))
+    .bind(created_from)
+    .bind(end);
+    stream(store, q, |r| Ok(f(refund_from(&r)?))).await
+}
+
+pub async fn refunds_by_request_nos(tx: &mut Tx, nos: &[String]) -> Result<Vec<RefundKey>> {
+    let mut out = Vec::new();
+    for chunk in nos.chunks(500) {
+        let mut q = Query::new(format!("{REFUND_SQL} WHERE out_request_no IN {}", in_list(chunk.len())));
+        for n in chunk {
+            q.push_arg(n.as_str());
+        }
+        for r in tx.fetch_all(q).await? {
+            out.push(refund_from(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Paid orders of the period (the "no bill for that day" check): count and sum.
+pub async fn paid_in_period(tx: &mut Tx, start: NaiveDateTime, end: NaiveDateTime) -> Result<(i64, Decimal)> {
+    let q = Query::new(format!(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(real_price), 0) AS total FROM {} \
+         WHERE order_status = 1 AND pay_time >= ? AND pay_time < ? AND pay_type <> 2 AND real_price > 0",
+        tx.names().order
+    ))
+    .bind(start)
+    .bind(end);
+    let r = tx.fetch_one(q, "paid order count").await?;
+    Ok((r.i64("n")?, r.money("total")?))
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub operator: String,
+    pub profile: String,
+    pub started_time: NaiveDateTime,
+    pub finished_time: NaiveDateTime,
+    pub bill_type: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub bill_checksum: String,
+    pub status: String,
+    pub counts_json: String,
+    pub sums_json: String,
+}
+
+pub async fn insert_run(tx: &mut Tx, r: &NewRun) -> Result<i64> {
+    let q = Query::new(
+        "INSERT INTO paydesk_recon_runs (operator, profile, started_time, finished_time, bill_type, period_start, \
+         period_end, bill_checksum, status, counts_json, sums_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(r.operator.as_str())
+    .bind(r.profile.as_str())
+    .bind(r.started_time)
+    .bind(r.finished_time)
+    .bind(r.bill_type.as_str())
+    .bind(r.period_start.as_str())
+    .bind(r.period_end.as_str())
+    .bind(r.bill_checksum.as_str())
+    .bind(r.status.as_str())
+    .bind(r.counts_json.as_str())
+    .bind(r.sums_json.as_str());
+    Ok(tx.execute(q).await?.last_insert_id)
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRow {
+    pub category: String,
+    pub trade_no: Option<String>,
+    pub out_trade_no: Option<String>,
+    pub order_id: Option<i64>,
+    pub bill_amount: Option<Decimal>,
+    pub order_amount: Option<Decimal>,
+    pub detail: String,
+}
+
+pub async fn insert_rows(tx: &mut Tx, run_id: i64, rows: &[NewRow]) -> Result<u64> {
+    let cols: Vec<String> =
+        ["run_id", "category", "trade_no", "out_trade_no", "order_id", "bill_amount", "order_amount", "detail"]
+            .map(String::from)
+            .into();
+    let values = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Val::I64(run_id),
+                Val::from(r.category.as_str()),
+                Val::from(r.trade_no.clone()),
+                Val::from(r.out_trade_no.clone()),
+                Val::from(r.order_id),
+                Val::from(r.bill_amount),
+                Val::from(r.order_amount),
+                Val::from(r.detail.as_str()),
+            ]
+        })
+        .collect();
+    insert_many(tx, "paydesk_recon_rows", &cols, values).await
+}
+
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub id: i64,
+    pub operator: String,
+    pub profile: String,
+    pub started_time: NaiveDateTime,
+    pub finished_time: Option<NaiveDateTime>,
+    pub bill_type: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub bill_checksum: Option<String>,
+    pub status: String,
+    pub counts_json: Option<String>,
+    pub sums_json: Option<String>,
+}
+
+const RUN_COLS: &str = "id, operator, profile, started_time, finished_time, bill_type, period_start, period_end, \
+                        bill_checksum, status, counts_json, sums_json";
+
+fn run_from(r: &Row) -> Result<RunRecord> {
+    Ok(RunRecord {
+        id: r.i64("id")?,
+        operator: r.string("operator")?,
+        profile: r.string("profile")?,
+        started_time: r.time("started_time")?,
+        finished_time: r.opt_time("finished_time")?,
+        bill_type: r.string("bill_type")?,
+        period_start: r.string("period_start")?,
+        period_end: r.string("period_end")?,
+        bill_checksum: r.opt_string("bill_checksum")?,
+        status: r.string("status")?,
+        counts_json: r.opt_string("counts_json")?,
+        sums_json: r.opt_string("sums_json")?,
+    })
+}
+
+pub async fn get_run(tx: &mut Tx, id: i64) -> Result<Option<RunRecord>> {
+    let q = Query::new(format!("SELECT {RUN_COLS} FROM paydesk_recon_runs WHERE id = ?")).bind(id);
+    tx.fetch_optional(q).await?.map(|r| run_from(&r)).transpose()
+}
+
+/// Runs newest first, optionally of one period start.
+pub async fn list_runs(tx: &mut Tx, period_start: Option<&str>, limit: i64) -> Result<Vec<RunRecord>> {
+    let mut q = Query::new(format!("SELECT {RUN_COLS} FROM paydesk_recon_runs"));
+    if let Some(p) = period_start {
+        q.sql.push_str(" WHERE period_start = ?");
+        q.push_arg(p);
+    }
+    q.sql.push_str(" ORDER BY id DESC LIMIT ?");
+    q.push_arg(limit);
+    tx.fetch_all(q).await?.iter().map(run_from).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct RowRecord {
+    pub id: i64,
+    pub run_id: i64,
+    pub category: String,
+    pub trade_no: Option<String>,
+    pub out_trade_no: Option<String>,
+    pub order_id: Option<i64>,
+    pub bill_amount: Option<Decimal>,
+    pub order_amount: Option<Decimal>,
+    pub detail: Option<String>,
+    pub action: Option<String>,
+    pub action_time: Option<NaiveDateTime>,
+    pub action_by: Option<String>,
+}
+
+const ROW_COLS: &str =
+    "id, run_id, category, trade_no, out_trade_no, order_id, bill_amount, order_amount, detail, action, action_time, action_by";
+
+fn row_from(r: &Row) -> Result<RowRecord> {
+    Ok(RowRecord {
+        id: r.i64("id")?,
+        run_id: r.i64("run_id")?,
+        category: r.string("category")?,
+        trade_no: r.opt_string("trade_no")?,
+        out_trade_no: r.opt_string("out_trade_no")?,
+        order_id: r.opt_i64("order_id")?,
+        bill_amount: r.opt_money("bill_amount")?,
+        order_amount: r.opt_money("order_amount")?,
+        detail: r.opt_string("detail")?,
+        action: r.opt_string("action")?,
+        action_time: r.opt_time("action_time")?,
+        action_by: r.opt_string("action_by")?,
+    })
+}
+
+pub async fn rows_of_run(tx: &mut Tx, run_id: i64) -> Result<Vec<RowRecord>> {
+    let q = Query::new(format!("SELECT {ROW_COLS} FROM paydesk_recon_rows WHERE run_id = ? ORDER BY id")).bind(run_id);
+    tx.fetch_all(q).await?.iter().map(row_from).collect()
+}
+
+pub async fn get_row(tx: &mut Tx, id: i64) -> Result<Option<RowRecord>> {
+    let q = Query::new(format!("SELECT {ROW_COLS} FROM paydesk_recon_rows WHERE id = ?")).bind(id);
+    tx.fetch_optional(q).await?.map(|r| row_from(&r)).transpose()
+}
+
+/// Records what was done about a discrepancy. Returns rows affected.
+pub async fn set_row_action(tx: &mut Tx, id: i64, action: &str, by: &str) -> Result<u64> {
+    let now = tx.now();
+    let q = Query::new("UPDATE paydesk_recon_rows SET action = ?, action_time = ?, action_by = ? WHERE id = ?")
+        .bind(action)
+        .bind(now)
+        .bind(by)
+        .bind(id);
+    Ok(tx.execute(q).await?.rows_affected)
+}
