@@ -32,8 +32,10 @@ step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # A throwaway MariaDB for the store tests, unless the caller gives one.
 if [ -z "${PAYDESK_TEST_MYSQL_URL:-}" ] && [ -x scripts/mariadb.sh ]; then
+  # Stop it afterwards only if this run started it: another run may be using the same server.
+  scripts/mariadb.sh status >/dev/null 2>&1 && was_running=1
   if url=$(scripts/mariadb.sh start); then
-    export PAYDESK_TEST_MYSQL_URL=$url; started_mariadb=1
+    export PAYDESK_TEST_MYSQL_URL=$url; [ -n "${was_running:-}" ] || started_mariadb=1
   else
     echo "could not start the throwaway MariaDB" >&2; failed=$((failed + 1)); failures+=("mariadb")
   fi
