@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use rsa::sha2::{Digest, Sha256};
 use rsa::traits::PublicKeyParts;
 
@@ -45,23 +47,41 @@ pub enum KeyError {
     Io { src: String, msg: String },
     #[error("{src}: the file is empty: paste the key from the Alipay console or the key tool")]
     Empty { src: String },
-    #[error("{src}: this is a public key where the app PRIVATE key is expected: use the private key the key tool generated (应用私钥)")]
+    #[error(
+        "{src}: this is a public key where the app PRIVATE key is expected: use the private key the key tool generated (应用私钥)"
+    )]
     PublicWherePrivate { src: String },
-    #[error("{src}: this is a private key where a PUBLIC key is expected: use Alipay's public key (支付宝公钥) from the console")]
+    #[error(
+        "{src}: this is a private key where a PUBLIC key is expected: use Alipay's public key (支付宝公钥) from the console"
+    )]
     PrivateWherePublic { src: String },
-    #[error("{src}: the private key is encrypted: export it unencrypted (e.g. `openssl pkey -in KEY -out plain.pem`)")]
+    #[error(
+        "{src}: the private key is encrypted: export it unencrypted (e.g. `openssl pkey -in KEY -out plain.pem`)"
+    )]
     Encrypted { src: String },
-    #[error("{src}: this is a certificate, not a key: give it as a certificate (cert mode) or extract the key")]
+    #[error(
+        "{src}: this is a certificate, not a key: give it as a certificate (cert mode) or extract the key"
+    )]
     CertificateNotKey { src: String },
     #[error("{src}: not base64 ({msg}): copy the key again as one line, without other text")]
     NotBase64 { src: String, msg: String },
-    #[error("{src}: the key is truncated ({got} of {want} bytes): the copy was cut off, copy the whole key again")]
-    Truncated { src: String, got: usize, want: usize },
+    #[error(
+        "{src}: the key is truncated ({got} of {want} bytes): the copy was cut off, copy the whole key again"
+    )]
+    Truncated {
+        src: String,
+        got: usize,
+        want: usize,
+    },
     #[error("{src}: not an RSA key in PKCS#1, PKCS#8 or SPKI form ({msg})")]
     Malformed { src: String, msg: String },
-    #[error("{src}: a {bits}-bit key is too small for RSA2: Alipay requires 2048-bit keys (generate a new pair)")]
+    #[error(
+        "{src}: a {bits}-bit key is too small for RSA2: Alipay requires 2048-bit keys (generate a new pair)"
+    )]
     TooSmall { src: String, bits: usize },
-    #[error("the configured Alipay public key is your app's own public key, not Alipay's: in the console copy 支付宝公钥 (Alipay public key), not 应用公钥")]
+    #[error(
+        "the configured Alipay public key is your app's own public key, not Alipay's: in the console copy 支付宝公钥 (Alipay public key), not 应用公钥"
+    )]
     OwnPublicKey,
     #[error("the private key and the public key are not a pair")]
     PairMismatch,
@@ -142,10 +162,12 @@ fn b64(src: &str, body: &str) -> Result<Vec<u8>, KeyError> {
     if body.is_empty() {
         return Err(KeyError::Empty { src: src.into() });
     }
-    STANDARD.decode(body.as_bytes()).map_err(|e| KeyError::NotBase64 {
-        src: src.into(),
-        msg: e.to_string(),
-    })
+    STANDARD
+        .decode(body.as_bytes())
+        .map_err(|e| KeyError::NotBase64 {
+            src: src.into(),
+            msg: e.to_string(),
+        })
 }
 
 /// When DER fails to parse, tell a cut-off copy apart from garbage: the outer SEQUENCE header
@@ -222,18 +244,30 @@ impl PrivateKey {
         let (inner, format) = match rsa::PrivateKey::from_pkcs8_der(&der) {
             Ok(k) => (
                 k,
-                if pem { KeyFormat::Pkcs8Pem } else { KeyFormat::Pkcs8Base64 },
+                if pem {
+                    KeyFormat::Pkcs8Pem
+                } else {
+                    KeyFormat::Pkcs8Base64
+                },
             ),
             Err(e8) => match rsa::PrivateKey::from_pkcs1_der(&der) {
                 Ok(k) => (
                     k,
-                    if pem { KeyFormat::Pkcs1Pem } else { KeyFormat::Pkcs1Base64 },
+                    if pem {
+                        KeyFormat::Pkcs1Pem
+                    } else {
+                        KeyFormat::Pkcs1Base64
+                    },
                 ),
                 Err(e1) => {
                     if is_public_der(&der) {
                         return Err(KeyError::PublicWherePrivate { src: src.into() });
                     }
-                    return Err(der_failure(src, &der, format!("PKCS#8: {e8}; PKCS#1: {e1}")));
+                    return Err(der_failure(
+                        src,
+                        &der,
+                        format!("PKCS#8: {e8}; PKCS#1: {e1}"),
+                    ));
                 }
             },
         };
@@ -302,8 +336,12 @@ impl PrivateKey {
     pub fn sign(&self, content: &[u8], sign_type: SignType) -> Result<String, SignError> {
         let mut rng = rand::rng();
         let sig = match sign_type {
-            SignType::Rsa2 => self.inner.pkcs1v15_sign_with_rng::<Sha256, _>(&mut rng, content),
-            SignType::Rsa => self.inner.pkcs1v15_sign_with_rng::<sha1::Sha1, _>(&mut rng, content),
+            SignType::Rsa2 => self
+                .inner
+                .pkcs1v15_sign_with_rng::<Sha256, _>(&mut rng, content),
+            SignType::Rsa => self
+                .inner
+                .pkcs1v15_sign_with_rng::<sha1::Sha1, _>(&mut rng, content),
         }
         .map_err(|e| SignError::Signing(e.to_string()))?;
         Ok(encode_signature(&sig))
@@ -356,12 +394,20 @@ impl PublicKey {
         let (inner, format) = match rsa::PublicKey::from_public_key_der(&der) {
             Ok(k) => (
                 k,
-                if pem { KeyFormat::SpkiPem } else { KeyFormat::SpkiBase64 },
+                if pem {
+                    KeyFormat::SpkiPem
+                } else {
+                    KeyFormat::SpkiBase64
+                },
             ),
             Err(es) => match rsa::PublicKey::from_pkcs1_der(&der) {
                 Ok(k) => (
                     k,
-                    if pem { KeyFormat::Pkcs1Pem } else { KeyFormat::Pkcs1Base64 },
+                    if pem {
+                        KeyFormat::Pkcs1Pem
+                    } else {
+                        KeyFormat::Pkcs1Base64
+                    },
                 ),
                 Err(e1) => {
                     if is_private_der(&der) {
@@ -395,7 +441,12 @@ impl PublicKey {
     }
 
     /// Verifies a base64 signature over `content`.
-    pub fn verify(&self, content: &[u8], signature_b64: &str, sign_type: SignType) -> Result<(), SignError> {
+    pub fn verify(
+        &self,
+        content: &[u8],
+        signature_b64: &str,
+        sign_type: SignType,
+    ) -> Result<(), SignError> {
         let sig = decode_signature(signature_b64)?;
         let want = self.inner.size();
         if sig.len() != want {
@@ -434,7 +485,10 @@ impl PublicKey {
     /// SHA-256 of the SPKI DER, colon-separated hex: safe to show anywhere.
     pub fn fingerprint(&self) -> String {
         let d = Sha256::digest(self.to_spki_der());
-        d.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+        d.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
     }
 }
 
@@ -469,9 +523,12 @@ pub fn write_pair(key: &PrivateKey, dir: &Path) -> Result<WrittenPair, KeyError>
         public_pem: dir.join("app_public_key.pem"),
         public_one_line: dir.join("app_public_key.txt"),
     };
-    write_secret(&out.pkcs1_pem, key.to_pkcs1_pem()?.expose()).map_err(|e| io(&out.pkcs1_pem, e))?;
-    write_secret(&out.pkcs8_pem, key.to_pkcs8_pem()?.expose()).map_err(|e| io(&out.pkcs8_pem, e))?;
-    std::fs::write(&out.public_pem, key.public_key().to_pem()).map_err(|e| io(&out.public_pem, e))?;
+    write_secret(&out.pkcs1_pem, key.to_pkcs1_pem()?.expose())
+        .map_err(|e| io(&out.pkcs1_pem, e))?;
+    write_secret(&out.pkcs8_pem, key.to_pkcs8_pem()?.expose())
+        .map_err(|e| io(&out.pkcs8_pem, e))?;
+    std::fs::write(&out.public_pem, key.public_key().to_pem())
+        .map_err(|e| io(&out.public_pem, e))?;
     std::fs::write(&out.public_one_line, key.public_key().to_one_line() + "\n")
         .map_err(|e| io(&out.public_one_line, e))?;
     Ok(out)
@@ -530,9 +587,18 @@ mod tests {
     fn every_format_round_trips_to_the_same_key() {
         let k = key();
         let forms = [
-            (k.to_pkcs1_pem().unwrap().expose().to_string(), KeyFormat::Pkcs1Pem),
-            (k.to_pkcs8_pem().unwrap().expose().to_string(), KeyFormat::Pkcs8Pem),
-            (k.to_pkcs8_base64().unwrap().expose().to_string(), KeyFormat::Pkcs8Base64),
+            (
+                k.to_pkcs1_pem().unwrap().expose().to_string(),
+                KeyFormat::Pkcs1Pem,
+            ),
+            (
+                k.to_pkcs8_pem().unwrap().expose().to_string(),
+                KeyFormat::Pkcs8Pem,
+            ),
+            (
+                k.to_pkcs8_base64().unwrap().expose().to_string(),
+                KeyFormat::Pkcs8Base64,
+            ),
         ];
         for (text, fmt) in forms {
             // CRLF and stray spaces, as pasted from Windows tools.
@@ -553,7 +619,10 @@ mod tests {
         for st in [SignType::Rsa2, SignType::Rsa] {
             let s = k.sign(b"a=1&b=2", st).unwrap();
             k.public_key().verify(b"a=1&b=2", &s, st).unwrap();
-            assert_eq!(k.public_key().verify(b"a=1&b=3", &s, st), Err(SignError::Mismatch));
+            assert_eq!(
+                k.public_key().verify(b"a=1&b=3", &s, st),
+                Err(SignError::Mismatch)
+            );
         }
     }
 
@@ -588,8 +657,17 @@ mod tests {
         let line = k.to_pkcs8_base64().unwrap();
         let cut = &line.expose()[..line.expose().len() / 2];
         let cut = &cut[..cut.len() / 4 * 4];
-        assert!(matches!(PrivateKey::parse(cut, "f"), Err(KeyError::Truncated { .. })));
-        assert!(matches!(PrivateKey::parse("", "f"), Err(KeyError::Empty { .. })));
-        assert_eq!(check_alipay_public_key(k, k.public_key()), Err(KeyError::OwnPublicKey));
+        assert!(matches!(
+            PrivateKey::parse(cut, "f"),
+            Err(KeyError::Truncated { .. })
+        ));
+        assert!(matches!(
+            PrivateKey::parse("", "f"),
+            Err(KeyError::Empty { .. })
+        ));
+        assert_eq!(
+            check_alipay_public_key(k, k.public_key()),
+            Err(KeyError::OwnPublicKey)
+        );
     }
 }

@@ -102,17 +102,38 @@ mod tests {
     fn renders_two_decimals() {
         assert_eq!("1579".parse::<Amount>().unwrap().to_string(), "1579.00");
         assert_eq!("0.1".parse::<Amount>().unwrap().to_string(), "0.10");
-        assert_eq!("100000000".parse::<Amount>().unwrap().to_string(), "100000000.00");
+        assert_eq!(
+            "100000000".parse::<Amount>().unwrap().to_string(),
+            "100000000.00"
+        );
     }
 
     #[test]
     fn rejects_bad_amounts_with_reasons() {
-        assert!(matches!("0".parse::<Amount>(), Err(AmountError::OutOfRange(_))));
-        assert!(matches!("0.001".parse::<Amount>(), Err(AmountError::TooPrecise(_))));
-        assert!(matches!("100000000.01".parse::<Amount>(), Err(AmountError::OutOfRange(_))));
-        assert!(matches!("-1".parse::<Amount>(), Err(AmountError::NotANumber(_))));
-        assert!(matches!("1e3".parse::<Amount>(), Err(AmountError::NotANumber(_))));
-        assert!(matches!("".parse::<Amount>(), Err(AmountError::NotANumber(_))));
+        assert!(matches!(
+            "0".parse::<Amount>(),
+            Err(AmountError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            "0.001".parse::<Amount>(),
+            Err(AmountError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            "100000000.01".parse::<Amount>(),
+            Err(AmountError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            "-1".parse::<Amount>(),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            "1e3".parse::<Amount>(),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            "".parse::<Amount>(),
+            Err(AmountError::NotANumber(_))
+        ));
         // Trailing zeros beyond two places are still exact fen.
         assert_eq!("12.3400".parse::<Amount>().unwrap().to_string(), "12.34");
     }

@@ -8,7 +8,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 /// `sign_type`. Only these two exist for the v2 gateway with RSA keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum SignType {
     #[default]
     #[serde(rename = "RSA2")]
@@ -45,13 +47,25 @@ impl FromStr for SignType {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignError {
-    #[error("unknown sign_type {0:?}: Alipay uses RSA2 (SHA256withRSA) or the legacy RSA (SHA1withRSA)")]
+    #[error(
+        "unknown sign_type {0:?}: Alipay uses RSA2 (SHA256withRSA) or the legacy RSA (SHA1withRSA)"
+    )]
     UnknownSignType(String),
-    #[error("the signature is not valid base64 ({0}); it may have been cut, or '+' turned into a space by a decoder")]
+    #[error(
+        "the signature is not valid base64 ({0}); it may have been cut, or '+' turned into a space by a decoder"
+    )]
     BadBase64(String),
-    #[error("the signature is {got} bytes, a {bits}-bit key makes {want}-byte signatures: it was cut or belongs to another key")]
-    WrongLength { got: usize, want: usize, bits: usize },
-    #[error("the signature does not match the content: a field was changed, or it was signed with another key")]
+    #[error(
+        "the signature is {got} bytes, a {bits}-bit key makes {want}-byte signatures: it was cut or belongs to another key"
+    )]
+    WrongLength {
+        got: usize,
+        want: usize,
+        bits: usize,
+    },
+    #[error(
+        "the signature does not match the content: a field was changed, or it was signed with another key"
+    )]
     Mismatch,
     #[error("signing failed: {0}")]
     Signing(String),
@@ -139,7 +153,13 @@ mod tests {
     #[test]
     fn sign_type_parses_exactly() {
         assert_eq!("RSA2".parse::<SignType>(), Ok(SignType::Rsa2));
-        assert!(matches!("rsa2".parse::<SignType>(), Err(SignError::UnknownSignType(_))));
-        assert!(matches!("SM2".parse::<SignType>(), Err(SignError::UnknownSignType(_))));
+        assert!(matches!(
+            "rsa2".parse::<SignType>(),
+            Err(SignError::UnknownSignType(_))
+        ));
+        assert!(matches!(
+            "SM2".parse::<SignType>(),
+            Err(SignError::UnknownSignType(_))
+        ));
     }
 }

@@ -102,21 +102,41 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ("app_id", "PAYDESK_APP_ID", "--app-id"),
     ("seller_id", "PAYDESK_SELLER_ID", "--seller-id"),
     ("sign_type", "PAYDESK_SIGN_TYPE", "--sign-type"),
-    ("app_private_key", "PAYDESK_APP_PRIVATE_KEY", "--private-key"),
-    ("alipay_public_key", "PAYDESK_ALIPAY_PUBLIC_KEY", "--alipay-public-key"),
+    (
+        "app_private_key",
+        "PAYDESK_APP_PRIVATE_KEY",
+        "--private-key",
+    ),
+    (
+        "alipay_public_key",
+        "PAYDESK_ALIPAY_PUBLIC_KEY",
+        "--alipay-public-key",
+    ),
     ("app_cert", "PAYDESK_APP_CERT", "--app-cert"),
     ("alipay_cert", "PAYDESK_ALIPAY_CERT", "--alipay-cert"),
-    ("alipay_root_cert", "PAYDESK_ALIPAY_ROOT_CERT", "--alipay-root-cert"),
+    (
+        "alipay_root_cert",
+        "PAYDESK_ALIPAY_ROOT_CERT",
+        "--alipay-root-cert",
+    ),
     ("timeout_secs", "PAYDESK_TIMEOUT_SECS", "--timeout-secs"),
     ("operator", "PAYDESK_OPERATOR", "--operator"),
 ];
 
 fn env_name(field: &str) -> &'static str {
-    FIELDS.iter().find(|(f, _, _)| *f == field).map(|(_, e, _)| *e).unwrap_or("")
+    FIELDS
+        .iter()
+        .find(|(f, _, _)| *f == field)
+        .map(|(_, e, _)| *e)
+        .unwrap_or("")
 }
 
 fn flag_name(field: &str) -> &'static str {
-    FIELDS.iter().find(|(f, _, _)| *f == field).map(|(_, _, fl)| *fl).unwrap_or("")
+    FIELDS
+        .iter()
+        .find(|(f, _, _)| *f == field)
+        .map(|(_, _, fl)| *fl)
+        .unwrap_or("")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -130,7 +150,11 @@ pub enum ProfileError {
     #[error("unknown profile {name:?}: {known}")]
     Unknown { name: String, known: String },
     #[error("{what} is not set for profile {profile:?}: {how}")]
-    Missing { what: &'static str, profile: String, how: String },
+    Missing {
+        what: &'static str,
+        profile: String,
+        how: String,
+    },
     #[error("{var}={value:?} is not a valid {what}")]
     BadEnv {
         var: &'static str,
@@ -153,7 +177,11 @@ pub struct Located {
 /// `--config F`, else `$PAYDESK_CONFIG`, else `./paydesk.toml`, else
 /// `$XDG_CONFIG_HOME/paydesk/paydesk.toml` (`~/.config/...` when XDG_CONFIG_HOME is unset).
 /// `None` when nothing was named and no default file exists.
-pub fn locate(flag: Option<&Path>, env: &dyn Fn(&str) -> Option<String>, cwd: &Path) -> Option<Located> {
+pub fn locate(
+    flag: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    cwd: &Path,
+) -> Option<Located> {
     if let Some(p) = flag {
         return Some(Located {
             path: p.to_path_buf(),
@@ -231,7 +259,10 @@ impl ProfileFile {
         }
         let known = if self.profiles.is_empty() {
             match file {
-                Some(f) => format!("{} defines no profiles; add a [profiles.{name}] table", f.display()),
+                Some(f) => format!(
+                    "{} defines no profiles; add a [profiles.{name}] table",
+                    f.display()
+                ),
                 None => format!(
                     "no settings file found (looked for ./{FILE_NAME} and $XDG_CONFIG_HOME/paydesk/{FILE_NAME}); \
                      create one with a [profiles.{name}] table or pass --config FILE"
@@ -386,7 +417,11 @@ impl Resolved {
             Some(f) => format!("`{field} = ...` under {table} in {}", f.display()),
             None => format!("`{field} = ...` under {table} in ./{FILE_NAME}"),
         };
-        let mut how = format!("pass {} or set {} or {where_}", flag_name(field), env_name(field));
+        let mut how = format!(
+            "pass {} or set {} or {where_}",
+            flag_name(field),
+            env_name(field)
+        );
         if self.profile.kind == ProfileKind::Simulator && field != "seller_id" {
             // The simulator writes its own profile: the quickest way to a working setup.
             how.push_str(&format!(
@@ -403,11 +438,21 @@ impl Resolved {
         }
     }
 
-    pub fn require<'a>(&self, field: &'static str, v: &'a Option<String>) -> Result<&'a str, ProfileError> {
-        v.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| self.missing(field))
+    pub fn require<'a>(
+        &self,
+        field: &'static str,
+        v: &'a Option<String>,
+    ) -> Result<&'a str, ProfileError> {
+        v.as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| self.missing(field))
     }
 
-    pub fn require_path<'a>(&self, field: &'static str, v: &'a Option<PathBuf>) -> Result<&'a Path, ProfileError> {
+    pub fn require_path<'a>(
+        &self,
+        field: &'static str,
+        v: &'a Option<PathBuf>,
+    ) -> Result<&'a Path, ProfileError> {
         v.as_deref().ok_or_else(|| self.missing(field))
     }
 }
@@ -447,22 +492,30 @@ url = "sqlite://paydesk.db"
     fn relative_key_paths_follow_the_file_and_database_passes_through() {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), SAMPLE);
-        let r = Resolved::resolve(None, "sandbox", &no_env, d.path(), &Overrides::default()).unwrap();
+        let r =
+            Resolved::resolve(None, "sandbox", &no_env, d.path(), &Overrides::default()).unwrap();
         assert_eq!(r.profile.kind, ProfileKind::Sandbox);
         assert_eq!(
             r.profile.app_private_key.as_deref(),
             Some(d.path().join("keys/sandbox/app_private_key.pem").as_path())
         );
-        assert_eq!(r.profile.alipay_public_key.as_deref(), Some(Path::new("/abs/alipay.txt")));
+        assert_eq!(
+            r.profile.alipay_public_key.as_deref(),
+            Some(Path::new("/abs/alipay.txt"))
+        );
         let db = r.profile.database.unwrap();
-        assert_eq!(db.get("url").and_then(|v| v.as_str()), Some("sqlite://paydesk.db"));
+        assert_eq!(
+            db.get("url").and_then(|v| v.as_str()),
+            Some("sqlite://paydesk.db")
+        );
     }
 
     #[test]
     fn unknown_profile_lists_the_known_ones() {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), SAMPLE);
-        let e = Resolved::resolve(None, "prod", &no_env, d.path(), &Overrides::default()).unwrap_err();
+        let e =
+            Resolved::resolve(None, "prod", &no_env, d.path(), &Overrides::default()).unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("unknown profile \"prod\""), "{msg}");
         assert!(msg.contains("known profiles: sandbox, simulator"), "{msg}");
@@ -471,7 +524,14 @@ url = "sqlite://paydesk.db"
     #[test]
     fn default_simulator_profile_needs_no_file() {
         let d = tempfile::tempdir().unwrap();
-        let r = Resolved::resolve(None, DEFAULT_PROFILE, &no_env, d.path(), &Overrides::default()).unwrap();
+        let r = Resolved::resolve(
+            None,
+            DEFAULT_PROFILE,
+            &no_env,
+            d.path(),
+            &Overrides::default(),
+        )
+        .unwrap();
         assert_eq!(r.file, None);
         assert_eq!(r.profile, Profile::default());
     }
@@ -500,7 +560,8 @@ url = "sqlite://paydesk.db"
         let d = tempfile::tempdir().unwrap();
         let missing = d.path().join("nope.toml");
         let env = |k: &str| (k == ENV_CONFIG).then(|| missing.display().to_string());
-        let e = Resolved::resolve(None, "sandbox", &env, d.path(), &Overrides::default()).unwrap_err();
+        let e =
+            Resolved::resolve(None, "sandbox", &env, d.path(), &Overrides::default()).unwrap_err();
         assert!(
             matches!(e, ProfileError::NotFound { ref given_by, .. } if given_by == ENV_CONFIG),
             "{e}"
@@ -515,8 +576,12 @@ url = "sqlite://paydesk.db"
     fn missing_field_says_how_to_set_it() {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), SAMPLE);
-        let r = Resolved::resolve(None, "sandbox", &no_env, d.path(), &Overrides::default()).unwrap();
-        let e = r.require("seller_id", &r.profile.seller_id).unwrap_err().to_string();
+        let r =
+            Resolved::resolve(None, "sandbox", &no_env, d.path(), &Overrides::default()).unwrap();
+        let e = r
+            .require("seller_id", &r.profile.seller_id)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--seller-id"), "{e}");
         assert!(e.contains("PAYDESK_SELLER_ID"), "{e}");
         assert!(e.contains("[profiles.sandbox]"), "{e}");
