@@ -42,7 +42,7 @@ if [ -z "${PAYDESK_TEST_MYSQL_URL:-}" ] && [ -x scripts/mariadb.sh ]; then
 fi
 export PAYDESK_REQUIRE_MYSQL=1
 
-step "cargo test" cargo test --workspace --locked
+step "cargo test" cargo test --workspace --locked --no-fail-fast
 
 if [ -x scripts/peers/check_ours.sh ]; then
   step "peers verify Paydesk's links" scripts/peers/check_ours.sh
