@@ -61,6 +61,13 @@ pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
                 if report.ok() {
                     output::line("platform tables: OK");
                 } else {
+                    // Paydesk never creates or alters platform tables on an existing database:
+                    // the operator fixes the profile (table names, is_deleted spelling) or the URL.
+                    output::line(&format!(
+                        "platform tables: {} mismatch(es) — not the platform's database, or the \
+                         profile's table names differ (Paydesk will not create or alter them here):",
+                        report.problems.len()
+                    ));
                     for p in &report.problems {
                         output::line(&format!("  - {p}"));
                     }
@@ -76,10 +83,10 @@ pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
                         "migration {} {}: {}",
                         m.version,
                         m.description,
-                        if m.applied {
-                            "applied"
-                        } else {
-                            "PENDING (run paydesk db migrate)"
+                        match (m.applied, report.ok()) {
+                            (true, _) => "applied",
+                            (false, true) => "PENDING (run paydesk db migrate)",
+                            (false, false) => "PENDING",
                         }
                     ));
                 }

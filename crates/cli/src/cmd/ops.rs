@@ -222,14 +222,66 @@ pub fn open_desk(
     Ok(desk)
 }
 
-fn confirm_production(desk: &Desk, yes: bool, what: &str) -> Result<(), Failure> {
-    if desk.profile_kind == CoreKind::Production && !yes {
-        return Err(Failure::usage(format!(
-            "profile {:?} is production: {what}; re-run with --yes to confirm",
-            desk.profile_name
-        )));
+/// On a production profile a destructive command must name what it acts on a second time,
+/// `--confirm <ORDER_NUMBER>` (the grant id for `revoke`, `EXPIRE` for `expire`): a bare `--yes`
+/// is too easily carried over from shell history onto the wrong order. Elsewhere `--confirm` is
+/// optional, but a wrong one is still refused: it means the operator has something else in mind.
+/// Checked before anything is changed or sent to Alipay.
+fn confirm_typed(
+    desk: &Desk,
+    given: Option<&str>,
+    expected: &str,
+    what: &str,
+) -> Result<(), Failure> {
+    let given = given.map(str::trim);
+    if given == Some(expected) || (given.is_none() && desk.profile_kind != CoreKind::Production) {
+        return Ok(());
     }
-    Ok(())
+    let message = match given {
+        None => format!(
+            "profile {:?} is production: {what}. Nothing was changed; to confirm, re-run with \
+             --confirm {expected}",
+            desk.profile_name
+        ),
+        Some(g) => format!(
+            "--confirm {g:?} does not match: {what}. Nothing was changed; to confirm, re-run \
+             with --confirm {expected}"
+        ),
+    };
+    Err(Failure {
+        exit: Exit::Usage,
+        kind: "confirmation",
+        message,
+        details: Some(serde_json::json!({ "confirm": expected })),
+    })
+}
+
+/// [`confirm_typed`] with the order's number, looked up when the operator named it by `id:N`
+/// (only when a confirmation is required or given, so other profiles pay no extra query).
+fn confirm_order(
+    desk: &Desk,
+    rt: &tokio::runtime::Runtime,
+    order: &OrderRef,
+    given: Option<&str>,
+    what: &str,
+) -> Result<(), Failure> {
+    if given.is_none() && desk.profile_kind != CoreKind::Production {
+        return Ok(());
+    }
+    let number = match order {
+        OrderRef::Number(n) => n.to_string(),
+        OrderRef::Id(_) => {
+            rt.block_on(async {
+                let mut tx = desk.store.begin_read().await?;
+                let o = paydesk_core::ops::find_order(&mut tx, order).await;
+                tx.rollback().await?;
+                o
+            })
+            .map_err(ops_failure)?
+            .order_number
+        }
+    };
+    confirm_typed(desk, given, &number, what)
 }
 
 fn print<T: Serialize>(ctx: &Ctx, value: &T, message: &str) {
@@ -389,6 +441,7 @@ pub fn pay_link_cmd(ctx: &Ctx, a: OrderPayLinkArgs) -> CmdResult {
   paydesk settle 'https://shop.example/return?charset=utf-8&out_trade_no=…&sign=…'
   paydesk settle @notify.txt
   paydesk settle --order 202611240000001200000034
+  (on a production profile, settling by hand also needs --confirm <ORDER_NUMBER>)
 
 A return URL or notify is verified (signature, app_id, seller_id, amount), then Alipay is asked
 (alipay.trade.query); only a paid trade of the same amount settles the order. Settling twice is a
@@ -405,6 +458,9 @@ pub struct SettleArgs {
     /// Settle by asking Alipay about this order (a missed notify)
     #[arg(long, value_name = "N")]
     order: Option<String>,
+    /// With --order on a production profile: the order number again
+    #[arg(long, value_name = "ORDER_NUMBER", requires = "order")]
+    confirm: Option<String>,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -421,6 +477,17 @@ pub fn settle_cmd(ctx: &Ctx, a: SettleArgs) -> CmdResult {
     };
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, true, &rt)?;
+    // A callback proves the payment by its signature; settling by hand rests on Alipay's word
+    // about the order the operator names, so on production that name is typed twice.
+    if let SettleInput::Order(order) = &input {
+        confirm_order(
+            &desk,
+            &rt,
+            order,
+            a.confirm.as_deref(),
+            "settling by hand grants a real customer's courses",
+        )?;
+    }
     let r = rt.block_on(settle(&desk, input)).map_err(ops_failure)?;
     print(ctx, &r, &r.message);
     Ok(if r.flags.is_empty() {
@@ -440,9 +507,9 @@ pub struct OrderCloseArgs {
     /// Why (kept in the audit log)
     #[arg(long, value_name = "TEXT")]
     reason: String,
-    /// Confirm on a production profile
-    #[arg(long)]
-    yes: bool,
+    /// Required on a production profile: the order number again
+    #[arg(long, value_name = "ORDER_NUMBER")]
+    confirm: Option<String>,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -451,9 +518,11 @@ pub fn close_cmd(ctx: &Ctx, a: OrderCloseArgs) -> CmdResult {
     let order = parse_order(&a.order)?;
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, true, &rt)?;
-    confirm_production(
+    confirm_order(
         &desk,
-        a.yes,
+        &rt,
+        &order,
+        a.confirm.as_deref(),
         "closing an order cancels a real customer's order",
     )?;
     let r = rt
@@ -466,12 +535,13 @@ pub fn close_cmd(ctx: &Ctx, a: OrderCloseArgs) -> CmdResult {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Every unpaid order older than 15 minutes: Alipay is asked first, a paid one is
-settled instead; the rest are closed at Alipay and set to 超时取消 (3), credits and coupons back."
+settled instead; the rest are closed at Alipay and set to 超时取消 (3), credits and coupons back.
+On a production profile: --confirm EXPIRE."
 )]
 pub struct ExpireArgs {
-    /// Confirm on a production profile
-    #[arg(long)]
-    yes: bool,
+    /// Required on a production profile: the word EXPIRE
+    #[arg(long, value_name = "EXPIRE")]
+    confirm: Option<String>,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -479,9 +549,10 @@ pub struct ExpireArgs {
 pub fn expire_cmd(ctx: &Ctx, a: ExpireArgs) -> CmdResult {
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, true, &rt)?;
-    confirm_production(
+    confirm_typed(
         &desk,
-        a.yes,
+        a.confirm.as_deref(),
+        "EXPIRE",
         "expiring cancels real customers' unpaid orders",
     )?;
     let r = rt
@@ -519,6 +590,8 @@ pub fn expire_cmd(ctx: &Ctx, a: ExpireArgs) -> CmdResult {
 #[command(after_help = "Examples:
   paydesk refund 202611240000001200000034 --amount 100.00 --reason 'one chapter missing'
   paydesk refund 202611240000001200000034 --reason 'customer cancelled'   # all that is left
+  paydesk --profile production refund 202611240000001200000034 --reason R \
+      --confirm 202611240000001200000034   # production: type the order number again
 
 The refund is recorded before Alipay is called, with out_request_no <order>R<n>; if the outcome is
 unknown, `paydesk refunds resume` resolves it with the same out_request_no (never a second refund).
@@ -533,9 +606,9 @@ pub struct OrderRefundArgs {
     /// Refund reason (the buyer sees it)
     #[arg(long, value_name = "TEXT")]
     reason: String,
-    /// Confirm on a production profile (real money)
-    #[arg(long)]
-    yes: bool,
+    /// Required on a production profile (real money): the order number again
+    #[arg(long, value_name = "ORDER_NUMBER")]
+    confirm: Option<String>,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -544,7 +617,13 @@ pub fn refund_cmd(ctx: &Ctx, a: OrderRefundArgs) -> CmdResult {
     let order = parse_order(&a.order)?;
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, true, &rt)?;
-    confirm_production(&desk, a.yes, "a refund moves real money")?;
+    confirm_order(
+        &desk,
+        &rt,
+        &order,
+        a.confirm.as_deref(),
+        "a refund moves real money",
+    )?;
     let r = rt
         .block_on(refund(&desk, &order, a.amount, &a.reason))
         .map_err(ops_failure)?;
@@ -567,9 +646,9 @@ pub struct RefundsArgs {
 pub enum RefundsAction {
     /// Resolve every pending/unknown refund by resending it with its own out_request_no
     Resume {
-        /// Confirm on a production profile
-        #[arg(long)]
-        yes: bool,
+        /// Required on a production profile: the word RESUME
+        #[arg(long, value_name = "RESUME")]
+        confirm: Option<String>,
     },
 }
 
@@ -605,9 +684,14 @@ pub fn refunds_cmd(ctx: &Ctx, a: RefundsArgs) -> CmdResult {
             }
             Ok(Exit::Ok)
         }
-        Some(RefundsAction::Resume { yes }) => {
+        Some(RefundsAction::Resume { confirm }) => {
             let desk = open_desk(ctx, &a.db, true, &rt)?;
-            confirm_production(&desk, yes, "resuming refunds moves real money")?;
+            confirm_typed(
+                &desk,
+                confirm.as_deref(),
+                "RESUME",
+                "resuming refunds moves real money",
+            )?;
             let r = rt
                 .block_on(resume(&desk, progress(ctx)))
                 .map_err(ops_failure)?;
@@ -795,6 +879,9 @@ pub struct RevokeArgs {
     /// Why (required; the whole row is kept in the audit log for `grant --restore`)
     #[arg(long, value_name = "TEXT")]
     reason: String,
+    /// Required on a production profile: the grant id again
+    #[arg(long, value_name = "GRANT_ID")]
+    confirm: Option<String>,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -802,6 +889,12 @@ pub struct RevokeArgs {
 pub fn revoke_cmd(ctx: &Ctx, a: RevokeArgs) -> CmdResult {
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, false, &rt)?;
+    confirm_typed(
+        &desk,
+        a.confirm.as_deref(),
+        &a.grant.to_string(),
+        "revoking takes a course away from a real customer",
+    )?;
     let r = rt
         .block_on(grant::revoke(&desk, a.grant, &a.reason))
         .map_err(ops_failure)?;
