@@ -38,21 +38,40 @@ pub enum BillError {
     #[error("this is the summary file (业务明细(汇总)); import the zip or the detail file")]
     SummaryOnly,
     #[error("{file}: line {line} is not valid {encoding}")]
-    Encoding { file: String, line: u64, encoding: &'static str },
+    Encoding {
+        file: String,
+        line: u64,
+        encoding: &'static str,
+    },
     #[error("{file}: no header row (a row naming 支付宝交易号 and 商户订单号) before line {line}")]
     NoHeader { file: String, line: u64 },
     #[error("{file}: the header has no {column:?} column (found: {})", .found.join(", "))]
-    MissingColumn { file: String, column: &'static str, found: Vec<String> },
+    MissingColumn {
+        file: String,
+        column: &'static str,
+        found: Vec<String>,
+    },
     #[error("{file}: the header names {0:?} twice", .column)]
     DuplicateColumn { file: String, column: String },
     #[error("{file} is cut short: {detail}")]
     Truncated { file: String, detail: String },
     #[error("{file}: line {line}: {reason}")]
-    BadLine { file: String, line: u64, reason: String },
+    BadLine {
+        file: String,
+        line: u64,
+        reason: String,
+    },
     #[error("{file}: the {what} line is missing or unreadable")]
     MissingMeta { file: String, what: &'static str },
-    #[error("the bill does not add up: {what} is stated as {stated} but its rows give {computed} (off by {difference})")]
-    TotalsMismatch { what: String, stated: String, computed: String, difference: String },
+    #[error(
+        "the bill does not add up: {what} is stated as {stated} but its rows give {computed} (off by {difference})"
+    )]
+    TotalsMismatch {
+        what: String,
+        stated: String,
+        computed: String,
+        difference: String,
+    },
     #[error("the summary file is for {summary}, the detail file for {detail}")]
     SummaryOtherBill { summary: String, detail: String },
     #[error("stopped before the end of the bill")]
@@ -230,7 +249,9 @@ pub fn read_bill(bytes: &[u8], on_row: impl FnMut(BillRow) -> bool) -> Result<Bi
     }
     let text_start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if text_start.iter().take(4096).any(|b| *b == 0) {
-        return Err(BillError::NotABill("binary content that is neither a zip nor a CSV".into()));
+        return Err(BillError::NotABill(
+            "binary content that is neither a zip nor a CSV".into(),
+        ));
     }
     let mut info = read_detail(bytes, "the bill", on_row)?;
     info.detail_name = None;
@@ -239,11 +260,14 @@ pub fn read_bill(bytes: &[u8], on_row: impl FnMut(BillRow) -> bool) -> Result<Bi
 }
 
 fn read_zip(bytes: &[u8], on_row: impl FnMut(BillRow) -> bool) -> Result<BillInfo, BillError> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| BillError::DamagedZip(e.to_string()))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| BillError::DamagedZip(e.to_string()))?;
     let (mut detail, mut summary) = (None::<(usize, String)>, None::<(usize, String)>);
     let mut names = Vec::new();
     for i in 0..zip.len() {
-        let f = zip.by_index_raw(i).map_err(|e| BillError::DamagedZip(e.to_string()))?;
+        let f = zip
+            .by_index_raw(i)
+            .map_err(|e| BillError::DamagedZip(e.to_string()))?;
         if f.is_dir() {
             continue;
         }
@@ -274,7 +298,9 @@ fn read_zip(bytes: &[u8], on_row: impl FnMut(BillRow) -> bool) -> Result<BillInf
         }
         None => None,
     };
-    let entry = zip.by_index(detail_idx).map_err(|e| BillError::DamagedZip(format!("{detail_name}: {e}")))?;
+    let entry = zip
+        .by_index(detail_idx)
+        .map_err(|e| BillError::DamagedZip(format!("{detail_name}: {e}")))?;
     let mut info = read_detail(entry, &detail_name, on_row).map_err(|e| match e {
         // A read error inside the entry (bad deflate data, CRC) is a damaged zip.
         BillError::BadLine { reason, .. } if reason.starts_with("read error") => {
@@ -302,7 +328,10 @@ fn read_zip(bytes: &[u8], on_row: impl FnMut(BillRow) -> bool) -> Result<BillInf
 fn entry_name(raw: &[u8]) -> String {
     match std::str::from_utf8(raw) {
         Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::GBK.decode_without_bom_handling(raw).0.into_owned(),
+        Err(_) => encoding_rs::GBK
+            .decode_without_bom_handling(raw)
+            .0
+            .into_owned(),
     }
 }
 
@@ -329,18 +358,25 @@ fn sniff<R: Read>(mut r: R, file: &str) -> Result<(Enc, impl Read), BillError> {
     (&mut r)
         .take(SNIFF)
         .read_to_end(&mut head)
-        .map_err(|e| BillError::BadLine { file: file.to_string(), line: 1, reason: format!("read error: {e}") })?;
+        .map_err(|e| BillError::BadLine {
+            file: file.to_string(),
+            line: 1,
+            reason: format!("read error: {e}"),
+        })?;
     if head.is_empty() {
         return Err(BillError::Empty);
     }
     let (enc, skip) = if head.starts_with(b"\xEF\xBB\xBF") {
         (Enc::Utf8, 3)
     } else {
-        match std::str::from_utf8(&head) {
-            Ok(_) => (Enc::Utf8, 0),
+        // The first line with non-ASCII bytes (the title comment, at the latest the header)
+        // decides; a later stray byte is then reported on its own line, not as "wrong encoding".
+        let first = head.split(|b| *b == b'\n').find(|l| !l.is_ascii());
+        match first.map(std::str::from_utf8) {
+            None | Some(Ok(_)) => (Enc::Utf8, 0),
             // Cut in the middle of a character at the end of the sniffed block: still UTF-8.
-            Err(e) if e.error_len().is_none() && head.len() as u64 == SNIFF => (Enc::Utf8, 0),
-            Err(_) => (Enc::Gbk, 0),
+            Some(Err(e)) if e.error_len().is_none() && head.len() as u64 == SNIFF => (Enc::Utf8, 0),
+            Some(Err(_)) => (Enc::Gbk, 0),
         }
     };
     head.drain(..skip);
@@ -355,7 +391,8 @@ struct Fields<'a> {
 }
 
 impl Fields<'_> {
-    fn text(&self, i: usize) -> Result<String, BillError> {
+    /// A field decoded and trimmed, borrowed when it is plain ASCII/UTF-8 (most are).
+    fn str(&self, i: usize) -> Result<std::borrow::Cow<'_, str>, BillError> {
         let raw = self.rec.get(i).unwrap_or_default();
         let s = decode(raw, self.enc).ok_or_else(|| BillError::Encoding {
             file: self.file.to_string(),
@@ -363,36 +400,62 @@ impl Fields<'_> {
             encoding: self.enc.name(),
         })?;
         // Ids end with a tab so spreadsheets keep them as text; some tools add spaces.
-        Ok(s.trim_matches(|c: char| c == '\t' || c.is_whitespace()).to_string())
+        let trim = |c: char| c == '\t' || c.is_whitespace();
+        Ok(match s {
+            std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.trim_matches(trim)),
+            std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.trim_matches(trim).to_string()),
+        })
+    }
+
+    fn text(&self, i: usize) -> Result<String, BillError> {
+        Ok(self.str(i)?.into_owned())
     }
 
     fn bad(&self, reason: String) -> BillError {
-        BillError::BadLine { file: self.file.to_string(), line: self.line, reason }
+        BillError::BadLine {
+            file: self.file.to_string(),
+            line: self.line,
+            reason,
+        }
     }
 
     fn amount(&self, i: usize, column: &str, required: bool) -> Result<Decimal, BillError> {
-        let s = self.text(i)?;
+        let s = self.str(i)?;
         if s.is_empty() {
-            return if required { Err(self.bad(format!("{column} is empty"))) } else { Ok(Decimal::ZERO) };
+            return if required {
+                Err(self.bad(format!("{column} is empty")))
+            } else {
+                Ok(Decimal::ZERO)
+            };
         }
-        parse_money(&s).ok_or_else(|| self.bad(format!("{column} {s:?} is not an amount in yuan with at most two decimals")))
+        parse_money(&s).ok_or_else(|| {
+            self.bad(format!(
+                "{column} {s:?} is not an amount in yuan with at most two decimals"
+            ))
+        })
     }
 
     fn datetime(&self, i: usize, column: &str) -> Result<Option<NaiveDateTime>, BillError> {
-        let s = self.text(i)?;
+        let s = self.str(i)?;
         if s.is_empty() {
             return Ok(None);
         }
-        parse_datetime(&s).map(Some).ok_or_else(|| self.bad(format!("{column} {s:?} is not a date and time")))
+        parse_datetime(&s)
+            .map(Some)
+            .ok_or_else(|| self.bad(format!("{column} {s:?} is not a date and time")))
     }
 }
 
 fn decode(raw: &[u8], enc: Enc) -> Option<std::borrow::Cow<'_, str>> {
     if raw.is_ascii() {
-        return std::str::from_utf8(raw).ok().map(std::borrow::Cow::Borrowed);
+        return std::str::from_utf8(raw)
+            .ok()
+            .map(std::borrow::Cow::Borrowed);
     }
     match enc {
-        Enc::Utf8 => std::str::from_utf8(raw).ok().map(std::borrow::Cow::Borrowed),
+        Enc::Utf8 => std::str::from_utf8(raw)
+            .ok()
+            .map(std::borrow::Cow::Borrowed),
         Enc::Gbk => encoding_rs::GBK.decode_without_bom_handling_and_without_replacement(raw),
     }
 }
@@ -415,7 +478,25 @@ pub fn parse_money(s: &str) -> Option<Decimal> {
 }
 
 fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
-    ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"]
+    // A month's bill has millions of these: the usual `yyyy-MM-dd HH:mm:ss` is read directly,
+    // anything else through chrono's format parser.
+    let b = s.as_bytes();
+    if b.len() == 19
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+        && b[16] == b':'
+    {
+        let n = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
+        };
+        let date = NaiveDate::from_ymd_opt(n(0..4)? as i32, n(5..7)?, n(8..10)?)?;
+        return date.and_hms_opt(n(11..13)?, n(14..16)?, n(17..19)?);
+    }
+    ["%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
 }
@@ -487,12 +568,19 @@ impl Columns {
     fn find(names: &[String], file: &str) -> Result<Columns, BillError> {
         for (i, n) in names.iter().enumerate() {
             if !n.is_empty() && names[..i].contains(n) {
-                return Err(BillError::DuplicateColumn { file: file.to_string(), column: n.clone() });
+                return Err(BillError::DuplicateColumn {
+                    file: file.to_string(),
+                    column: n.clone(),
+                });
             }
         }
         let opt = |c: &str| names.iter().position(|n| n == c);
         let req = |c: &'static str| {
-            opt(c).ok_or_else(|| BillError::MissingColumn { file: file.to_string(), column: c, found: names.to_vec() })
+            opt(c).ok_or_else(|| BillError::MissingColumn {
+                file: file.to_string(),
+                column: c,
+                found: names.to_vec(),
+            })
         };
         Ok(Columns {
             trade_no: req("支付宝交易号")?,
@@ -507,7 +595,11 @@ impl Columns {
             out_request_no: req("退款批次号/请求号")?,
             service_fee: opt("服务费（元）"),
             remark: opt("备注"),
-            extra: names.iter().filter(|n| !n.is_empty() && !STANDARD.contains(&n.as_str())).cloned().collect(),
+            extra: names
+                .iter()
+                .filter(|n| !n.is_empty() && !STANDARD.contains(&n.as_str()))
+                .cloned()
+                .collect(),
         })
     }
 }
@@ -544,7 +636,11 @@ fn number_after<'a>(line: &'a str, label: &str, unit: char) -> Option<&'a str> {
     Some(rest[..rest.find(unit)?].trim())
 }
 
-fn read_detail<R: Read>(r: R, file: &str, mut on_row: impl FnMut(BillRow) -> bool) -> Result<BillInfo, BillError> {
+fn read_detail<R: Read>(
+    r: R,
+    file: &str,
+    mut on_row: impl FnMut(BillRow) -> bool,
+) -> Result<BillInfo, BillError> {
     let (enc, input) = sniff(r, file)?;
     let mut rdr = csv_reader(input);
     let mut rec = csv::ByteRecord::new();
@@ -561,10 +657,16 @@ fn read_detail<R: Read>(r: R, file: &str, mut on_row: impl FnMut(BillRow) -> boo
             Err(e) => {
                 let line = e.position().map_or(last_line + 1, |p| p.line());
                 return Err(match e.kind() {
-                    csv::ErrorKind::Io(io) => {
-                        BillError::BadLine { file: file.to_string(), line, reason: format!("read error: {io}") }
-                    }
-                    _ => BillError::BadLine { file: file.to_string(), line, reason: e.to_string() },
+                    csv::ErrorKind::Io(io) => BillError::BadLine {
+                        file: file.to_string(),
+                        line,
+                        reason: format!("read error: {io}"),
+                    },
+                    _ => BillError::BadLine {
+                        file: file.to_string(),
+                        line,
+                        reason: e.to_string(),
+                    },
                 });
             }
         }
@@ -572,8 +674,11 @@ fn read_detail<R: Read>(r: R, file: &str, mut on_row: impl FnMut(BillRow) -> boo
         last_line = line;
         let first = rec.get(0).unwrap_or_default();
         if first.starts_with(b"#") {
-            let text = comment_text(&rec, enc)
-                .ok_or_else(|| BillError::Encoding { file: file.to_string(), line, encoding: enc.name() })?;
+            let text = comment_text(&rec, enc).ok_or_else(|| BillError::Encoding {
+                file: file.to_string(),
+                line,
+                encoding: enc.name(),
+            })?;
             if text.contains(END_MARKER) {
                 ended = true;
             } else if text.contains("账号") && account.is_none() {
@@ -591,17 +696,32 @@ fn read_detail<R: Read>(r: R, file: &str, mut on_row: impl FnMut(BillRow) -> boo
             }
             continue;
         }
-        if rec.iter().all(|f| f.iter().all(|b| b.is_ascii_whitespace())) {
+        if rec
+            .iter()
+            .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
+        {
             continue;
         }
-        let f = Fields { rec: &rec, enc, file, line };
+        let f = Fields {
+            rec: &rec,
+            enc,
+            file,
+            line,
+        };
         let Some(c) = &cols else {
-            let names: Vec<String> = (0..rec.len()).map(|i| f.text(i).map(|s| norm_header(&s))).collect::<Result<_, _>>()?;
-            if !(names.iter().any(|n| n == "支付宝交易号") && names.iter().any(|n| n == "商户订单号")) {
+            let names: Vec<String> = (0..rec.len())
+                .map(|i| f.text(i).map(|s| norm_header(&s)))
+                .collect::<Result<_, _>>()?;
+            if !(names.iter().any(|n| n == "支付宝交易号")
+                && names.iter().any(|n| n == "商户订单号"))
+            {
                 if names.iter().any(|n| n == "交易订单总笔数") {
                     return Err(BillError::SummaryOnly);
                 }
-                return Err(BillError::NoHeader { file: file.to_string(), line });
+                return Err(BillError::NoHeader {
+                    file: file.to_string(),
+                    line,
+                });
             }
             cols = Some(Columns::find(&names, file)?);
             continue;
@@ -615,19 +735,31 @@ fn read_detail<R: Read>(r: R, file: &str, mut on_row: impl FnMut(BillRow) -> boo
             return Err(BillError::Stopped);
         }
     }
-    let cols = cols.ok_or_else(|| BillError::NoHeader { file: file.to_string(), line: last_line + 1 })?;
+    let cols = cols.ok_or_else(|| BillError::NoHeader {
+        file: file.to_string(),
+        line: last_line + 1,
+    })?;
     if !ended {
         return Err(BillError::Truncated {
             file: file.to_string(),
             detail: format!("no {END_MARKER} line after line {last_line}"),
         });
     }
-    let truncated = |what: &str| BillError::Truncated { file: file.to_string(), detail: format!("no {what} line after the list") };
+    let truncated = |what: &str| BillError::Truncated {
+        file: file.to_string(),
+        detail: format!("no {what} line after the list"),
+    };
     let pay_line = pay_line.ok_or_else(|| truncated("#交易合计"))?;
     let refund_line = refund_line.ok_or_else(|| truncated("#退款合计"))?;
-    let meta = |what: &'static str| BillError::MissingMeta { file: file.to_string(), what };
-    let stated = parse_stated(&pay_line, &refund_line).ok_or_else(|| meta("#交易合计/#退款合计"))?;
-    let account = account.filter(|a| !a.is_empty()).ok_or_else(|| meta("#账号"))?;
+    let meta = |what: &'static str| BillError::MissingMeta {
+        file: file.to_string(),
+        what,
+    };
+    let stated =
+        parse_stated(&pay_line, &refund_line).ok_or_else(|| meta("#交易合计/#退款合计"))?;
+    let account = account
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| meta("#账号"))?;
     let (start, end) = period.ok_or_else(|| meta("#起始日期 … 终止日期"))?;
     Ok(BillInfo {
         account,
@@ -646,7 +778,7 @@ fn read_detail<R: Read>(r: R, file: &str, mut on_row: impl FnMut(BillRow) -> boo
 
 fn parse_row(f: &Fields<'_>, c: &Columns) -> Result<BillRow, BillError> {
     let opt_text = |i: Option<usize>| i.map(|i| f.text(i)).transpose();
-    let kind = BillKind::parse(&f.text(c.kind)?);
+    let kind = BillKind::parse(&f.str(c.kind)?);
     let trade_no = f.text(c.trade_no)?;
     if trade_no.is_empty() {
         return Err(f.bad("支付宝交易号 is empty".into()));
@@ -654,26 +786,51 @@ fn parse_row(f: &Fields<'_>, c: &Columns) -> Result<BillRow, BillError> {
     let received = f.amount(c.received, "商家实收（元）", true)?;
     match kind {
         BillKind::Payment if received.is_sign_negative() && !received.is_zero() => {
-            return Err(f.bad(format!("a payment (交易) with a negative 商家实收 {received}")));
+            return Err(f.bad(format!(
+                "a payment (交易) with a negative 商家实收 {received}"
+            )));
         }
         BillKind::Refund if received.is_sign_positive() && !received.is_zero() => {
-            return Err(f.bad(format!("a refund (退款) with a positive 商家实收 {received}: refunds are negative")));
+            return Err(f.bad(format!(
+                "a refund (退款) with a positive 商家实收 {received}: refunds are negative"
+            )));
         }
         _ => {}
     }
-    let out_request_no = Some(f.text(c.out_request_no)?).filter(|s| !s.is_empty());
+    let out_request_no = Some(f.str(c.out_request_no)?)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.into_owned());
     Ok(BillRow {
         line: f.line,
         out_trade_no: f.text(c.out_trade_no)?,
         subject: opt_text(c.subject)?.unwrap_or_default(),
-        created: c.created.map(|i| f.datetime(i, "创建时间")).transpose()?.flatten(),
-        finished: f.datetime(c.finished, "完成时间")?.ok_or_else(|| f.bad("完成时间 is empty".into()))?,
+        created: c
+            .created
+            .map(|i| f.datetime(i, "创建时间"))
+            .transpose()?
+            .flatten(),
+        finished: f
+            .datetime(c.finished, "完成时间")?
+            .ok_or_else(|| f.bad("完成时间 is empty".into()))?,
         order_amount: f.amount(c.order_amount, "订单金额（元）", true)?,
         received,
-        merchant_discount: c.merchant_discount.map(|i| f.amount(i, "商家优惠（元）", false)).transpose()?.unwrap_or_default(),
-        service_fee: c.service_fee.map(|i| f.amount(i, "服务费（元）", false)).transpose()?.unwrap_or_default(),
+        merchant_discount: c
+            .merchant_discount
+            .map(|i| f.amount(i, "商家优惠（元）", false))
+            .transpose()?
+            .unwrap_or_default(),
+        service_fee: c
+            .service_fee
+            .map(|i| f.amount(i, "服务费（元）", false))
+            .transpose()?
+            .unwrap_or_default(),
         out_request_no,
-        remark: opt_text(c.remark)?.filter(|s| !s.is_empty()),
+        remark: c
+            .remark
+            .map(|i| f.str(i))
+            .transpose()?
+            .filter(|s| !s.is_empty())
+            .map(|s| s.into_owned()),
         trade_no,
         kind,
     })
@@ -717,14 +874,28 @@ fn read_summary(bytes: &[u8], file: &str) -> Result<SummaryFile, BillError> {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(BillError::BadLine { file: file.to_string(), line: last_line + 1, reason: e.to_string() }),
+            Err(e) => {
+                return Err(BillError::BadLine {
+                    file: file.to_string(),
+                    line: last_line + 1,
+                    reason: e.to_string(),
+                });
+            }
         }
         let line = rec.position().map_or(last_line + 1, |p| p.line());
         last_line = line;
-        let f = Fields { rec: &rec, enc, file, line };
+        let f = Fields {
+            rec: &rec,
+            enc,
+            file,
+            line,
+        };
         if rec.get(0).unwrap_or_default().starts_with(b"#") {
-            let text = comment_text(&rec, enc)
-                .ok_or_else(|| BillError::Encoding { file: file.to_string(), line, encoding: enc.name() })?;
+            let text = comment_text(&rec, enc).ok_or_else(|| BillError::Encoding {
+                file: file.to_string(),
+                line,
+                encoding: enc.name(),
+            })?;
             if text.contains("列表结束") {
                 ended = true;
             } else if text.contains("账号") && account.is_none() {
@@ -736,7 +907,9 @@ fn read_summary(bytes: &[u8], file: &str) -> Result<SummaryFile, BillError> {
             }
             continue;
         }
-        let cells: Vec<String> = (0..rec.len()).map(|i| f.text(i)).collect::<Result<_, _>>()?;
+        let cells: Vec<String> = (0..rec.len())
+            .map(|i| f.text(i))
+            .collect::<Result<_, _>>()?;
         if cells.iter().all(String::is_empty) {
             continue;
         }
@@ -746,24 +919,45 @@ fn read_summary(bytes: &[u8], file: &str) -> Result<SummaryFile, BillError> {
             total = Some(cells);
         }
     }
-    let meta = |what: &'static str| BillError::MissingMeta { file: file.to_string(), what };
+    let meta = |what: &'static str| BillError::MissingMeta {
+        file: file.to_string(),
+        what,
+    };
     if !ended {
-        return Err(BillError::Truncated { file: file.to_string(), detail: format!("no 列表结束 line after line {last_line}") });
+        return Err(BillError::Truncated {
+            file: file.to_string(),
+            detail: format!("no 列表结束 line after line {last_line}"),
+        });
     }
     let header = header.ok_or_else(|| meta("header"))?;
     let total = total.ok_or_else(|| meta("合计"))?;
-    let col = |name: &'static str| header.iter().position(|h| h == name).and_then(|i| total.get(i));
+    let col = |name: &'static str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .and_then(|i| total.get(i))
+    };
     let money = |name: &'static str| -> Result<Option<Decimal>, BillError> {
         match col(name) {
             None => Ok(None),
-            Some(v) => parse_money(v)
-                .map(Some)
-                .ok_or_else(|| BillError::BadLine { file: file.to_string(), line: last_line, reason: format!("{name} {v:?} is not an amount") }),
+            Some(v) => parse_money(v).map(Some).ok_or_else(|| BillError::BadLine {
+                file: file.to_string(),
+                line: last_line,
+                reason: format!("{name} {v:?} is not an amount"),
+            }),
         }
     };
     let count = |name: &'static str| -> Result<u64, BillError> {
-        let v = col(name).ok_or(BillError::MissingColumn { file: file.to_string(), column: name, found: header.clone() })?;
-        v.parse().map_err(|_| BillError::BadLine { file: file.to_string(), line: last_line, reason: format!("{name} {v:?} is not a count") })
+        let v = col(name).ok_or(BillError::MissingColumn {
+            file: file.to_string(),
+            column: name,
+            found: header.clone(),
+        })?;
+        v.parse().map_err(|_| BillError::BadLine {
+            file: file.to_string(),
+            line: last_line,
+            reason: format!("{name} {v:?} is not a count"),
+        })
     };
     let totals = SummaryTotals {
         payments: count("交易订单总笔数")?,
@@ -776,9 +970,16 @@ fn read_summary(bytes: &[u8], file: &str) -> Result<SummaryFile, BillError> {
         service_fee: money("服务费（元）")?,
         net: money("实收净额（元）")?,
     };
-    let account = account.filter(|a| !a.is_empty()).ok_or_else(|| meta("#账号"))?;
+    let account = account
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| meta("#账号"))?;
     let (start, end) = period.ok_or_else(|| meta("#起始日期 … 终止日期"))?;
-    Ok(SummaryFile { account, start, end, totals })
+    Ok(SummaryFile {
+        account,
+        start,
+        end,
+        totals,
+    })
 }
 
 /// Every stated total against what the rows add up to; the first difference is reported.
@@ -808,11 +1009,27 @@ fn check_stated(info: &BillInfo) -> Result<(), BillError> {
         })
     };
     count("#交易合计 (payments)", s.payments, c.payments)?;
-    money("#交易合计 商家实收", s.payments_received, c.payments_received)?;
-    money("#交易合计 商家优惠", s.payments_merchant_discount, c.payments_merchant_discount)?;
+    money(
+        "#交易合计 商家实收",
+        s.payments_received,
+        c.payments_received,
+    )?;
+    money(
+        "#交易合计 商家优惠",
+        s.payments_merchant_discount,
+        c.payments_merchant_discount,
+    )?;
     count("#退款合计 (refunds)", s.refunds, c.refunds)?;
-    money("#退款合计 商家实收退款", s.refunds_received, c.refunds_received)?;
-    money("#退款合计 商家优惠退款", s.refunds_merchant_discount, c.refunds_merchant_discount)?;
+    money(
+        "#退款合计 商家实收退款",
+        s.refunds_received,
+        c.refunds_received,
+    )?;
+    money(
+        "#退款合计 商家优惠退款",
+        s.refunds_merchant_discount,
+        c.refunds_merchant_discount,
+    )?;
     if let Some(sum) = &info.summary {
         count("the summary's 交易订单总笔数", sum.payments, c.payments)?;
         count("the summary's 退款订单总笔数", sum.refunds, c.refunds)?;
@@ -836,7 +1053,9 @@ mod tests {
         assert_eq!(parse_money("0.1").unwrap().to_string(), "0.10");
         assert_eq!(parse_money("-0.04").unwrap().to_string(), "-0.04");
         assert_eq!(parse_money("1579").unwrap().to_string(), "1579.00");
-        for bad in ["", "1.", ".5", "1.005", "1e3", "1,000.00", "+1", "--1", "¥1"] {
+        for bad in [
+            "", "1.", ".5", "1.005", "1e3", "1,000.00", "+1", "--1", "¥1",
+        ] {
             assert_eq!(parse_money(bad), None, "{bad}");
         }
     }
@@ -854,6 +1073,33 @@ mod tests {
     }
 
     #[test]
+    fn datetimes_fast_path_agrees_with_chrono() {
+        for s in [
+            "2026-11-24 10:55:16",
+            "2024-02-29 23:59:59",
+            "2026-01-01 00:00:00",
+        ] {
+            assert_eq!(
+                parse_datetime(s),
+                NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok(),
+                "{s}"
+            );
+        }
+        for bad in [
+            "2026-02-30 10:00:00",
+            "2026-11-24 24:00:00",
+            "2026-1a-24 10:00:00",
+            "2026-11-24T10:55:16",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_datetime("2026/11/24 10:55:16").unwrap().to_string(),
+            "2026-11-24 10:55:16"
+        );
+    }
+
+    #[test]
     fn headers_compare_with_either_parentheses() {
         assert_eq!(norm_header("订单金额(元)\t"), "订单金额（元）");
         assert_eq!(norm_header(" 订单金额（元）"), "订单金额（元）");
@@ -861,7 +1107,9 @@ mod tests {
 
     #[test]
     fn gbk_entry_names_decode() {
-        let raw = encoding_rs::GBK.encode("2088_20190916_业务明细(汇总).csv").0;
+        let raw = encoding_rs::GBK
+            .encode("2088_20190916_业务明细(汇总).csv")
+            .0;
         assert!(std::str::from_utf8(&raw).is_err());
         assert_eq!(entry_name(&raw), "2088_20190916_业务明细(汇总).csv");
     }

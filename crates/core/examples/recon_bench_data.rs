@@ -40,13 +40,16 @@ impl Plan {
         self.n - self.billed()
     }
     fn number(&self, i: usize) -> String {
-        OrderNumber::generate(self.day, (i % 100_000) as i64 + 1, i as i64).expect("order number").to_string()
+        OrderNumber::generate(self.day, (i % 100_000) as i64 + 1, i as i64)
+            .expect("order number")
+            .to_string()
     }
     fn price(&self, i: usize) -> Decimal {
         Decimal::new(100 + (i as i64 * 37) % 500_000, 2)
     }
     fn paid_at(&self, i: usize) -> NaiveDateTime {
-        self.day.and_hms_opt(0, 0, 0).unwrap() + TimeDelta::seconds((i as i64 * 86_399) / self.n as i64)
+        self.day.and_hms_opt(0, 0, 0).unwrap()
+            + TimeDelta::seconds((i as i64 * 86_399) / self.n as i64)
     }
     fn mismatch(&self, i: usize) -> bool {
         i < self.billed() && i % 2000 == 7
@@ -56,8 +59,12 @@ impl Plan {
     }
     fn status(&self, i: usize) -> OrderStatus {
         if i < self.billed() {
-            if self.missed(i) { OrderStatus::Unpaid } else { OrderStatus::Paid }
-        } else if (i - self.billed()) % 100 == 0 {
+            if self.missed(i) {
+                OrderStatus::Unpaid
+            } else {
+                OrderStatus::Paid
+            }
+        } else if (i - self.billed()).is_multiple_of(100) {
             OrderStatus::Paid
         } else {
             OrderStatus::Unpaid
@@ -79,11 +86,18 @@ fn money(d: Decimal) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let (db, bill) = (args.get(1).ok_or("usage: DB.sqlite BILL.zip [N]")?, args.get(2).ok_or("usage: DB.sqlite BILL.zip [N]")?);
+    let (db, bill) = (
+        args.get(1).ok_or("usage: DB.sqlite BILL.zip [N]")?,
+        args.get(2).ok_or("usage: DB.sqlite BILL.zip [N]")?,
+    );
     let n: usize = args.get(3).map_or(Ok(1_000_000), |s| s.parse())?;
-    let plan = Plan { n, day: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap() };
+    let plan = Plan {
+        n,
+        day: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+    };
     let _ = std::fs::remove_file(db);
-    let clock: Arc<dyn Clock> = Arc::new(FixedClock::at_beijing("2026-11-25 08:00:00").ok_or("clock")?);
+    let clock: Arc<dyn Clock> =
+        Arc::new(FixedClock::at_beijing("2026-11-25 08:00:00").ok_or("clock")?);
     let store = paydesk_core::admin::init_new(&StoreConfig::new(db.clone()), clock).await?;
 
     let created = plan.day.and_hms_opt(0, 0, 0).unwrap();
@@ -115,8 +129,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut tx = store.begin_write().await?;
     let cols: Vec<String> = [
-        "out_request_no", "order_id", "order_number", "amount", "reason", "status", "operator", "profile",
-        "full_refund", "attempts", "created_time", "updated_time", "resolved_time", "gmt_refund_pay",
+        "out_request_no",
+        "order_id",
+        "order_number",
+        "amount",
+        "reason",
+        "status",
+        "operator",
+        "profile",
+        "full_refund",
+        "attempts",
+        "created_time",
+        "updated_time",
+        "resolved_time",
+        "gmt_refund_pay",
     ]
     .map(String::from)
     .into();
@@ -158,7 +184,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )));
     let (pay, refund) = (gbk("交易"), gbk("退款"));
     let (mut pay_sum, mut ref_sum, mut fees) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-    let row = |trade: usize, i: usize, kind: &[u8], amount: Decimal, recv: Decimal, req: &str, fee: Decimal, at: NaiveDateTime, out: &mut Vec<u8>| {
+    let row = |trade: usize,
+               i: usize,
+               kind: &[u8],
+               amount: Decimal,
+               recv: Decimal,
+               req: &str,
+               fee: Decimal,
+               at: NaiveDateTime,
+               out: &mut Vec<u8>| {
         write!(out, "2026112422001{trade:015}\t,{}\t,", plan.number(i)).unwrap();
         out.extend_from_slice(kind);
         out.extend_from_slice(b"\t,");
@@ -175,16 +209,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap();
     };
     for k in 0..plan.billed() {
-        let billed = plan.price(k) + if plan.mismatch(k) { Decimal::new(1, 2) } else { Decimal::ZERO };
+        let billed = plan.price(k)
+            + if plan.mismatch(k) {
+                Decimal::new(1, 2)
+            } else {
+                Decimal::ZERO
+            };
         let fee = -(billed * Decimal::new(6, 3)).round_dp(2);
-        row(k, k, &pay, billed, billed, "", fee, plan.paid_at(k), &mut detail);
+        row(
+            k,
+            k,
+            &pay,
+            billed,
+            billed,
+            "",
+            fee,
+            plan.paid_at(k),
+            &mut detail,
+        );
         pay_sum += billed;
         fees += fee;
     }
     for k in 0..plan.refunds() {
         let o = plan.refunded(k);
         let req = format!("{}R1\t", plan.number(o));
-        row(o, o, &refund, plan.price(o), Decimal::new(-50, 2), &req, Decimal::ZERO, plan.paid_at(o) + TimeDelta::seconds(30), &mut detail);
+        row(
+            o,
+            o,
+            &refund,
+            plan.price(o),
+            Decimal::new(-50, 2),
+            &req,
+            Decimal::ZERO,
+            plan.paid_at(o) + TimeDelta::seconds(30),
+            &mut detail,
+        );
         ref_sum -= Decimal::new(50, 2);
     }
     detail.extend(gbk(&format!(
@@ -216,7 +275,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (format!("{account}_20261124_业务明细.csv"), &detail),
     ] {
         let raw = gbk(&name);
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).name(&raw);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .name(&raw);
         zw.start_file_with_options(opts)?;
         zw.write_all(data)?;
     }
@@ -224,7 +285,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mismatch = (0..plan.billed()).filter(|k| plan.mismatch(*k)).count();
     let missed = (0..plan.billed()).filter(|k| plan.missed(*k)).count();
-    let missing = (plan.billed()..n).filter(|k| plan.status(*k) == OrderStatus::Paid).count();
+    let missing = (plan.billed()..n)
+        .filter(|k| plan.status(*k) == OrderStatus::Paid)
+        .count();
     println!(
         "{}",
         serde_json::json!({

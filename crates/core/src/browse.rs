@@ -37,6 +37,47 @@ pub enum RefundFilter {
     Any,
     /// At least one refund in this state.
     State(RefundStatus),
+    /// What [`RefundState`] calls partial: some money back, less than paid, nothing unresolved.
+    Partial,
+    /// What [`RefundState`] calls full: all the paid price back, nothing unresolved.
+    Full,
+    /// A refund is pending or its outcome unknown (needs `refunds resume`).
+    Unresolved,
+}
+
+/// An order's refunds in one word, as the Orders table shows them: an unresolved refund first
+/// (it needs attention), then how much of the paid price went back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundState {
+    None,
+    Partial,
+    Full,
+    Pending,
+}
+
+impl RefundState {
+    pub fn of(real_price: Decimal, refunded: Decimal, unresolved: bool) -> Self {
+        if unresolved {
+            RefundState::Pending
+        } else if refunded <= Decimal::ZERO {
+            RefundState::None
+        } else if refunded >= real_price {
+            RefundState::Full
+        } else {
+            RefundState::Partial
+        }
+    }
+
+    /// The [`RefundFilter`] that selects exactly the orders in this state.
+    pub fn filter(self) -> RefundFilter {
+        match self {
+            RefundState::None => RefundFilter::None,
+            RefundState::Partial => RefundFilter::Partial,
+            RefundState::Full => RefundFilter::Full,
+            RefundState::Pending => RefundFilter::Unresolved,
+        }
+    }
 }
 
 /// A position in the newest-first order list: the last row of the previous page.
@@ -117,6 +158,12 @@ pub struct OrderListItem {
     pub refund_unresolved: bool,
 }
 
+impl OrderListItem {
+    pub fn refund_state(&self) -> RefundState {
+        RefundState::of(self.order.real_price, self.refunded, self.refund_unresolved)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderPage {
     pub orders: Vec<OrderListItem>,
@@ -167,21 +214,6 @@ fn validate(f: &OrderFilter) -> Result<u32> {
     Ok(limit)
 }
 
-async fn resolve_user(tx: &mut Tx, u: &UserRef) -> Result<i64> {
-    let found = match u {
-        UserRef::Id(id) => queries::users::get(tx, *id).await?,
-        UserRef::Mobile(m) => queries::users::find_by_mobile(tx, m.trim()).await?,
-        UserRef::Username(n) => queries::users::find_by_username(tx, n.trim()).await?,
-    };
-    found.map(|u| u.id).ok_or_else(|| StoreError::NotFound {
-        what: match u {
-            UserRef::Id(id) => format!("user with id {id}"),
-            UserRef::Mobile(m) => format!("user with mobile {m}"),
-            UserRef::Username(n) => format!("user with username {n:?}"),
-        },
-    })
-}
-
 /// One page of orders, newest first.
 pub async fn orders(store: &Store, f: &OrderFilter) -> Result<OrderPage> {
     let limit = validate(f)?;
@@ -220,7 +252,7 @@ pub async fn orders(store: &Store, f: &OrderFilter) -> Result<OrderPage> {
         q.push_arg(t);
     }
     if let Some(u) = &f.user {
-        let id = resolve_user(&mut tx, u).await?;
+        let id = crate::lookup::user_in(&mut tx, u).await?.id;
         q.sql.push_str(" AND o.user_id = ?");
         q.push_arg(id);
     }
@@ -254,6 +286,27 @@ pub async fn orders(store: &Store, f: &OrderFilter) -> Result<OrderPage> {
                 " AND o.id IN (SELECT r.order_id FROM paydesk_refunds r WHERE r.status = ?)",
             );
             q.push_arg(s.as_str());
+        }
+        Some(RefundFilter::Unresolved) => {
+            q.sql.push_str(
+                " AND o.id IN (SELECT r.order_id FROM paydesk_refunds r WHERE r.status IN (?, ?))",
+            );
+            q.push_arg(RefundStatus::Pending.as_str());
+            q.push_arg(RefundStatus::Unknown.as_str());
+        }
+        Some(f @ (RefundFilter::Partial | RefundFilter::Full)) => {
+            // In SQL, not on the page: filtering a fetched page would shorten it. Refund rows are
+            // few, so the planners drive from them; the sum is exact (fen on SQLite, decimal on MySQL).
+            q.sql.push_str(&format!(
+                " AND o.id IN (SELECT r.order_id FROM paydesk_refunds r WHERE r.status = ?) \
+                 AND NOT EXISTS (SELECT 1 FROM paydesk_refunds u WHERE u.order_id = o.id AND u.status IN (?, ?)) \
+                 AND (SELECT SUM(s.amount) FROM paydesk_refunds s WHERE s.order_id = o.id AND s.status = ?) {} o.real_price",
+                if f == RefundFilter::Full { ">=" } else { "<" }
+            ));
+            q.push_arg(RefundStatus::Succeeded.as_str());
+            q.push_arg(RefundStatus::Pending.as_str());
+            q.push_arg(RefundStatus::Unknown.as_str());
+            q.push_arg(RefundStatus::Succeeded.as_str());
         }
     }
     if let Some(c) = f.after {
@@ -378,6 +431,73 @@ pub struct OrderDetail {
     /// Sum of succeeded refunds.
     pub refunded: Decimal,
     pub audit: Vec<AuditRow>,
+    /// Grants a full refund of this order removed (the rows are gone; the audit keeps them).
+    pub revoked_grants: Vec<RevokedGrant>,
+}
+
+/// A grant removed by a full refund, as the refund's audit row recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RevokedGrant {
+    pub grant_id: i64,
+    pub user_id: i64,
+    pub course_id: i64,
+    /// The grant row's name column (the site fills it with the course name).
+    pub name: Option<String>,
+    /// When the grant was made (as recorded).
+    pub created_time: Option<NaiveDateTime>,
+    /// The refund's audit row, which holds the whole grant (restore from it).
+    pub audit_id: i64,
+    pub revoked_at: NaiveDateTime,
+}
+
+/// The grants a successful refund removed: its audit row keeps them whole in
+/// `before.revoked_grants` (see `ops::refund`).
+fn revoked_by_refunds(audit: &[AuditRow]) -> Vec<RevokedGrant> {
+    let mut out = Vec::new();
+    for a in audit
+        .iter()
+        .filter(|a| a.action == "refund" && a.outcome == "ok")
+    {
+        let Some(grants) = a
+            .before
+            .as_ref()
+            .and_then(|v| v.get("revoked_grants"))
+            .and_then(|v| v.as_array())
+        else {
+            continue;
+        };
+        for g in grants {
+            let int = |k: &str| g.get(k).and_then(serde_json::Value::as_i64);
+            let (Some(grant_id), Some(user_id), Some(course_id)) =
+                (int("id"), int("user_id"), int("course_id"))
+            else {
+                continue;
+            };
+            out.push(RevokedGrant {
+                grant_id,
+                user_id,
+                course_id,
+                name: g.get("name").and_then(|v| v.as_str()).map(str::to_string),
+                created_time: g
+                    .get("created_time")
+                    .and_then(|v| v.as_str())
+                    .and_then(|t| t.parse::<NaiveDateTime>().ok()),
+                audit_id: a.id,
+                revoked_at: a.at,
+            });
+        }
+    }
+    out
+}
+
+impl OrderDetail {
+    pub fn refund_state(&self) -> RefundState {
+        let unresolved = self
+            .refunds
+            .iter()
+            .any(|r| matches!(r.status, RefundStatus::Pending | RefundStatus::Unknown));
+        RefundState::of(self.order.real_price, self.refunded, unresolved)
+    }
 }
 
 pub async fn order_detail(store: &Store, order_id: i64) -> Result<OrderDetail> {
@@ -429,6 +549,7 @@ pub async fn order_detail(store: &Store, order_id: i64) -> Result<OrderDetail> {
     )
     .await?;
     tx.rollback().await?;
+    let revoked_grants = revoked_by_refunds(&audit);
     Ok(OrderDetail {
         order,
         user,
@@ -439,5 +560,61 @@ pub async fn order_detail(store: &Store, order_id: i64) -> Result<OrderDetail> {
         refunds,
         refunded,
         audit,
+        revoked_grants,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_revoked_by_a_full_refund_come_from_its_audit_row() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 26)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap();
+        let row = |action: &str, outcome: &str, before: serde_json::Value| AuditRow {
+            id: 7,
+            at,
+            operator: "t".into(),
+            profile: "simulator".into(),
+            action: action.into(),
+            order_id: Some(1),
+            order_number: None,
+            user_id: Some(3),
+            reason: None,
+            before: Some(before),
+            after: None,
+            outcome: outcome.into(),
+            detail: None,
+        };
+        let grants = serde_json::json!({ "revoked_grants": [
+            { "id": 11, "user_id": 3, "course_id": 5, "name": "Python", "created_time": "2026-11-25T09:00:00" }
+        ]});
+        let got = revoked_by_refunds(&[
+            row("refund", "pending", grants.clone()),
+            row("refund", "ok", grants),
+            row("refund", "ok", serde_json::json!({ "revoked_grants": [] })),
+        ]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].grant_id, got[0].course_id, got[0].audit_id),
+            (11, 5, 7)
+        );
+        assert_eq!(got[0].name.as_deref(), Some("Python"));
+        assert!(got[0].created_time.is_some());
+    }
+
+    #[test]
+    fn refund_state_puts_unresolved_first() {
+        let p = Decimal::new(10000, 2);
+        assert_eq!(RefundState::of(p, Decimal::ZERO, false), RefundState::None);
+        assert_eq!(
+            RefundState::of(p, Decimal::new(100, 2), false),
+            RefundState::Partial
+        );
+        assert_eq!(RefundState::of(p, p, false), RefundState::Full);
+        assert_eq!(RefundState::of(p, p, true), RefundState::Pending);
+    }
 }

@@ -13,7 +13,9 @@ pub mod demo;
 pub mod desk;
 pub mod domain;
 pub mod error;
+pub mod grant_duplicates;
 pub mod ident;
+pub mod lookup;
 pub mod ops;
 pub mod options;
 pub mod pricing;
@@ -22,6 +24,7 @@ pub mod queries;
 pub mod reconcile;
 pub mod rows;
 pub mod schema;
+pub mod verify_report;
 
 pub use config::{DeletedColumn, StoreConfig, TableNames};
 pub use db::{Dialect, OpenMode, Store, Tx};

@@ -1,8 +1,8 @@
 //! What a tester can put in a test order: users, courses for sale, and unused coupon logs
 //! (read-only; the desktop app's Pay view fills its pickers from this).
 //!
-//! Added by the desktop-app helper (H10) for `test_order_options`; the owner of crates/core may
-//! move it into `ops::test_order`.
+//! Only what `ops::test_order` would accept: active users, priced live courses, and coupon logs
+//! that are unused, unbound and inside their coupon's validity window now.
 
 use serde::Serialize;
 
@@ -25,9 +25,14 @@ pub struct TestOrderChoices {
     pub coupons: Vec<CouponChoice>,
 }
 
-/// Up to `limit` of each, lowest ids first: active users, priced courses not deleted, coupon logs
-/// neither used nor bound to an order.
+/// Up to `limit` (1–1000) of each, lowest ids first.
 pub async fn test_order_choices(store: &Store, limit: i64) -> Result<TestOrderChoices> {
+    if !(1..=1000).contains(&limit) {
+        return Err(crate::error::StoreError::InvalidInput(format!(
+            "limit {limit} must be between 1 and 1000"
+        )));
+    }
+    let now = store.now();
     let mut tx = store.begin_read().await?;
     let n = tx.names().clone();
     let users = tx
@@ -56,12 +61,15 @@ pub async fn test_order_choices(store: &Store, limit: i64) -> Result<TestOrderCh
             Query::new(format!(
                 "SELECT l.id AS log_id, l.user_id AS log_user_id, {} FROM {} l JOIN {} c ON c.id = l.coupon_id \
                  WHERE l.{d} = 0 AND c.{d} = 0 AND (l.use_status IS NULL OR l.use_status = 0) AND l.order_id IS NULL \
+                 AND c.start_time <= ? AND c.end_time > ? \
                  ORDER BY l.id LIMIT ?",
                 coupon_cols(&n, "c", &cond),
                 n.coupon_log,
                 n.coupon,
                 d = n.deleted
             ))
+            .bind(now)
+            .bind(now)
             .bind(limit),
         )
         .await?;

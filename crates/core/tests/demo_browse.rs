@@ -5,7 +5,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 
 use chrono::TimeDelta;
-use paydesk_core::browse::{self, Cursor, OrderFilter, RefundFilter, UserRef};
+use paydesk_core::browse::{self, Cursor, OrderFilter, RefundFilter, RefundState, UserRef};
 use paydesk_core::db::Query;
 use paydesk_core::demo::{DemoSpec, generate};
 use paydesk_core::domain::{CouponSale, OrderStatus, RefundStatus};
@@ -275,9 +275,71 @@ async fn browse_filters_and_keyset_paging_match_brute_force(b: &Backend) {
                 .unwrap();
         }
     }
+    // One more paid order refunded in full: 0.01 on the others is partial.
+    let full = all
+        .iter()
+        .filter(|o| o.order_status == OrderStatus::Paid)
+        .nth(6)
+        .unwrap();
+    let id = queries::refunds::insert_pending(
+        &mut tx,
+        &NewRefund {
+            out_request_no: format!("{}-R9", full.order_number),
+            order_id: full.id,
+            order_number: full.order_number.clone(),
+            trade_no: None,
+            amount: full.real_price,
+            reason: "test".into(),
+            operator: "t".into(),
+            profile: "simulator".into(),
+            full_refund: true,
+        },
+    )
+    .await
+    .unwrap();
+    let res = RefundResult {
+        status: Some(RefundStatus::Succeeded),
+        fund_change: Some("Y".into()),
+        ..Default::default()
+    };
+    queries::refunds::record_attempt(&mut tx, id, &res)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
-    let refunded: HashSet<i64> = paid.iter().map(|o| o.id).collect();
+    let mut refunded: HashSet<i64> = paid.iter().map(|o| o.id).collect();
     let succeeded: HashSet<i64> = paid.iter().take(4).map(|o| o.id).collect();
+    let unresolved: HashSet<i64> = paid.iter().skip(4).map(|o| o.id).collect();
+
+    // Partial / full / unresolved are told apart in SQL: whole pages, exactly the matches.
+    for (state, want) in [
+        (RefundState::Partial, succeeded.clone()),
+        (RefundState::Full, HashSet::from([full.id])),
+        (RefundState::Pending, unresolved.clone()),
+    ] {
+        let f = OrderFilter {
+            refund: Some(state.filter()),
+            ..Default::default()
+        };
+        assert_eq!(
+            pages(&store, f).await,
+            brute(&all, |o| want.contains(&o.id)),
+            "{state:?}"
+        );
+        let page = browse::orders(
+            &store,
+            &OrderFilter {
+                refund: Some(state.filter()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            page.orders.iter().all(|i| i.refund_state() == state),
+            "{state:?}"
+        );
+    }
+    refunded.insert(full.id);
 
     // No filter: every order exactly once, newest first.
     assert_eq!(
@@ -382,7 +444,7 @@ async fn browse_filters_and_keyset_paging_match_brute_force(b: &Backend) {
     };
     assert_eq!(
         pages(&store, f).await,
-        brute(&all, |o| succeeded.contains(&o.id))
+        brute(&all, |o| succeeded.contains(&o.id) || o.id == full.id)
     );
     let f = OrderFilter {
         refund: Some(RefundFilter::None),
@@ -459,7 +521,7 @@ async fn browse_filters_and_keyset_paging_match_brute_force(b: &Backend) {
     let d = browse::order_detail(&store, paid[0].id).await.unwrap();
     assert_eq!(d.order.id, paid[0].id);
     assert!(!d.courses.is_empty());
-    assert_eq!(d.grants.len() >= d.courses.len(), true);
+    assert!(d.grants.len() >= d.courses.len());
     assert_eq!(d.refunds.len(), 1);
     assert_eq!(d.refunded, Decimal::new(1, 2));
     assert!(d.user.is_some());

@@ -44,7 +44,13 @@ fn num(counter: i64) -> String {
     format!("2026112400000001{counter:08}")
 }
 
-async fn add_order(env: &Env, counter: i64, price: &str, status: OrderStatus, paid: Option<&str>) -> i64 {
+async fn add_order(
+    env: &Env,
+    counter: i64,
+    price: &str,
+    status: OrderStatus,
+    paid: Option<&str>,
+) -> i64 {
     let mut tx = env.store().begin_write().await.unwrap();
     let id = insert(
         &mut tx,
@@ -67,7 +73,14 @@ async fn add_order(env: &Env, counter: i64, price: &str, status: OrderStatus, pa
     id
 }
 
-async fn add_refund(env: &Env, order_id: i64, order: i64, no: &str, amount: &str, status: RefundStatus) {
+async fn add_refund(
+    env: &Env,
+    order_id: i64,
+    order: i64,
+    no: &str,
+    amount: &str,
+    status: RefundStatus,
+) {
     let mut tx = env.store().begin_write().await.unwrap();
     let id = insert_pending(
         &mut tx,
@@ -86,24 +99,52 @@ async fn add_refund(env: &Env, order_id: i64, order: i64, no: &str, amount: &str
     .await
     .unwrap();
     if status != RefundStatus::Pending {
-        let res = RefundResult { status: Some(status), gmt_refund_pay: Some(t("2026-11-24 15:00:00")), ..Default::default() };
+        let res = RefundResult {
+            status: Some(status),
+            gmt_refund_pay: Some(t("2026-11-24 15:00:00")),
+            ..Default::default()
+        };
         record_attempt(&mut tx, id, &res).await.unwrap();
     }
     tx.commit().await.unwrap();
 }
 
 /// (trade_no, out_trade_no, type, order amount, received, out_request_no)
-struct Line(String, String, &'static str, &'static str, &'static str, &'static str);
+struct Line(
+    String,
+    String,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
-fn line(trade: u32, out: &str, kind: &'static str, amount: &'static str, recv: &'static str, req: &'static str) -> Line {
-    Line(format!("2026112422001400000000{trade:06}"), out.to_string(), kind, amount, recv, req)
+fn line(
+    trade: u32,
+    out: &str,
+    kind: &'static str,
+    amount: &'static str,
+    recv: &'static str,
+    req: &'static str,
+) -> Line {
+    Line(
+        format!("2026112422001400000000{trade:06}"),
+        out.to_string(),
+        kind,
+        amount,
+        recv,
+        req,
+    )
 }
 
 const HEADER: &str = "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注";
 
 /// A detail file whose totals lines agree with its rows, unless `skew` moves the payments' sum.
 fn detail(account: &str, day: &str, lines: &[Line], skew: Decimal) -> String {
-    let next = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap().succ_opt().unwrap();
+    let next = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .unwrap()
+        .succ_opt()
+        .unwrap();
     let cn = |d: chrono::NaiveDate| d.format("%Y年%m月%d日 00:00:00").to_string();
     let start = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
     let mut s = format!(
@@ -113,7 +154,11 @@ fn detail(account: &str, day: &str, lines: &[Line], skew: Decimal) -> String {
     );
     let (mut pn, mut ps, mut rn, mut rs) = (0, Decimal::ZERO, 0, Decimal::ZERO);
     for (i, l) in lines.iter().enumerate() {
-        let req = if l.5.is_empty() { String::new() } else { format!("{}\t", l.5) };
+        let req = if l.5.is_empty() {
+            String::new()
+        } else {
+            format!("{}\t", l.5)
+        };
         s.push_str(&format!(
             "{}\t,{}\t,{}\t,Python 全栈,{day} 10:00:00,{day} {:02}:00:00,,,,,b***@example.com,{},{},0.00,0.00,0.00,0.00,0.00,,0.00,0.00,{req},0.00,0.00,\r\n",
             l.0, l.1, l.2, 10 + i % 12, l.3, l.4
@@ -131,8 +176,13 @@ fn detail(account: &str, day: &str, lines: &[Line], skew: Decimal) -> String {
         }
     }
     s.push_str("#-----------------------------------------业务明细列表结束------------------------------------\r\n");
-    s.push_str(&format!("#交易合计：{pn}笔，商家实收共{}元，商家优惠共0.00元\r\n", ps + skew));
-    s.push_str(&format!("#退款合计：{rn}笔，商家实收退款共{rs}元，商家优惠退款共0.00元\r\n"));
+    s.push_str(&format!(
+        "#交易合计：{pn}笔，商家实收共{}元，商家优惠共0.00元\r\n",
+        ps + skew
+    ));
+    s.push_str(&format!(
+        "#退款合计：{rn}笔，商家实收退款共{rs}元，商家优惠退款共0.00元\r\n"
+    ));
     s.push_str("#导出时间：[2026年11月25日 05:46:49]\r\n");
     s
 }
@@ -164,11 +214,16 @@ fn gbk(s: &str) -> Vec<u8> {
 fn gbk_zip(account: &str, detail_text: &str, summary_text: &str, summary_first: bool) -> Vec<u8> {
     let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let d = (format!("{account}_20261124_业务明细.csv"), gbk(detail_text));
-    let s = (format!("{account}_20261124_业务明细(汇总).csv"), gbk(summary_text));
+    let s = (
+        format!("{account}_20261124_业务明细(汇总).csv"),
+        gbk(summary_text),
+    );
     let entries = if summary_first { [s, d] } else { [d, s] };
     for (name, data) in entries {
         let raw_name = gbk(&name);
-        let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).name(&raw_name);
+        let opts = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .name(&raw_name);
         zw.start_file_with_options(opts).unwrap();
         zw.write_all(&data).unwrap();
     }
@@ -178,14 +233,18 @@ fn gbk_zip(account: &str, detail_text: &str, summary_text: &str, summary_first: 
 async fn import(env: &Env, name: &str, bytes: Vec<u8>) -> Result<RunOutcome, ReconError> {
     let req = RunRequest {
         period: Some(Period::parse("2026-11-24").unwrap()),
-        source: BillSource::Bytes { name: name.into(), bytes },
+        source: BillSource::Bytes {
+            name: name.into(),
+            bytes,
+        },
+        seller_id: None,
     };
     run(&env.desk, req, &Control::default()).await
 }
 
 fn reconciled(o: RunOutcome) -> RunReport {
     match o {
-        RunOutcome::Reconciled(r) => r,
+        RunOutcome::Reconciled(r) => *r,
         other => panic!("{other:?}"),
     }
 }
@@ -194,17 +253,59 @@ async fn every_kind(backend: Backend) {
     let env = env(backend).await;
     env.sim.clock().set_beijing("2026-11-25 09:00:00").unwrap();
     let account = env.sim.account();
-    let o1 = add_order(&env, 1, "100.00", OrderStatus::Paid, Some("2026-11-24 10:01:00")).await;
-    add_order(&env, 2, "50.00", OrderStatus::Paid, Some("2026-11-24 10:02:00")).await;
+    let o1 = add_order(
+        &env,
+        1,
+        "100.00",
+        OrderStatus::Paid,
+        Some("2026-11-24 10:01:00"),
+    )
+    .await;
+    add_order(
+        &env,
+        2,
+        "50.00",
+        OrderStatus::Paid,
+        Some("2026-11-24 10:02:00"),
+    )
+    .await;
     let o3 = add_order(&env, 3, "30.00", OrderStatus::Unpaid, None).await;
     add_order(&env, 4, "20.00", OrderStatus::Cancelled, None).await;
     add_order(&env, 5, "10.00", OrderStatus::Unknown(7), None).await;
-    let o6 = add_order(&env, 6, "60.00", OrderStatus::Paid, Some("2026-11-24 12:00:00")).await;
-    let o7 = add_order(&env, 7, "80.00", OrderStatus::Paid, Some("2026-11-23 22:00:00")).await;
-    add_order(&env, 8, "40.00", OrderStatus::Paid, Some("2026-11-24 13:00:00")).await;
+    let o6 = add_order(
+        &env,
+        6,
+        "60.00",
+        OrderStatus::Paid,
+        Some("2026-11-24 12:00:00"),
+    )
+    .await;
+    let o7 = add_order(
+        &env,
+        7,
+        "80.00",
+        OrderStatus::Paid,
+        Some("2026-11-23 22:00:00"),
+    )
+    .await;
+    add_order(
+        &env,
+        8,
+        "40.00",
+        OrderStatus::Paid,
+        Some("2026-11-24 13:00:00"),
+    )
+    .await;
     add_order(&env, 8, "40.00", OrderStatus::Unpaid, None).await;
     // Free and balance-paid orders never reach Alipay: not "missing from the bill".
-    add_order(&env, 9, "0.00", OrderStatus::Paid, Some("2026-11-24 13:00:00")).await;
+    add_order(
+        &env,
+        9,
+        "0.00",
+        OrderStatus::Paid,
+        Some("2026-11-24 13:00:00"),
+    )
+    .await;
     add_refund(&env, o7, 7, "R-OK", "30.00", RefundStatus::Succeeded).await;
     add_refund(&env, o7, 7, "R-DIFF", "10.00", RefundStatus::Succeeded).await;
     add_refund(&env, o7, 7, "R-PENDING", "5.00", RefundStatus::Pending).await;
@@ -228,9 +329,19 @@ async fn every_kind(backend: Backend) {
         line(12, &num(8), "交易", "40.00", "40.00", ""),
         line(13, &num(1), "转账", "1.00", "1.00", ""),
     ];
-    let raw = gbk_zip(&account, &detail(&account, "2026-11-24", &lines, Decimal::ZERO), &summary(&account, &lines), false);
+    let raw = gbk_zip(
+        &account,
+        &detail(&account, "2026-11-24", &lines, Decimal::ZERO),
+        &summary(&account, &lines),
+        false,
+    );
     let r = reconciled(import(&env, "portal.zip", raw).await.expect("reconciled"));
-    let counts: BTreeMap<Category, u64> = r.summary.categories.iter().map(|(c, t)| (*c, t.count)).collect();
+    let counts: BTreeMap<Category, u64> = r
+        .summary
+        .categories
+        .iter()
+        .map(|(c, t)| (*c, t.count))
+        .collect();
     let expected: BTreeMap<Category, u64> = [
         (Category::Matched, 1),
         (Category::AmountMismatch, 1),
@@ -254,18 +365,52 @@ async fn every_kind(backend: Backend) {
     // Matches are counted, not stored: 15 rows, of which all but other_app/other_type are open.
     assert_eq!(r.discrepancies.len(), 15);
     assert_eq!(r.summary.open, 13);
-    let by = |c: Category| r.discrepancies.iter().filter(|x| x.category == c).collect::<Vec<_>>();
-    assert_eq!(by(Category::AmountMismatch)[0].bill_amount, Some(d("49.00")));
-    assert_eq!(by(Category::AmountMismatch)[0].order_amount, Some(d("50.00")));
+    let by = |c: Category| {
+        r.discrepancies
+            .iter()
+            .filter(|x| x.category == c)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        by(Category::AmountMismatch)[0].bill_amount,
+        Some(d("49.00"))
+    );
+    assert_eq!(
+        by(Category::AmountMismatch)[0].order_amount,
+        Some(d("50.00"))
+    );
     assert_eq!(by(Category::MissedNotify)[0].order_id, Some(o3));
     assert_eq!(by(Category::MissingFromBill)[0].order_id, Some(o6));
-    assert_eq!(by(Category::RefundMismatch)[0].bill_amount, Some(d("-11.00")));
-    assert_eq!(by(Category::RefundMissingFromBill)[0].out_request_no.as_deref(), Some("R-LOST"));
-    assert_eq!(by(Category::RefundOutsidePaydesk)[0].out_request_no.as_deref(), Some("PORTAL-1"));
+    assert_eq!(
+        by(Category::RefundMismatch)[0].bill_amount,
+        Some(d("-11.00"))
+    );
+    assert_eq!(
+        by(Category::RefundMissingFromBill)[0]
+            .out_request_no
+            .as_deref(),
+        Some("R-LOST")
+    );
+    assert_eq!(
+        by(Category::RefundOutsidePaydesk)[0]
+            .out_request_no
+            .as_deref(),
+        Some("PORTAL-1")
+    );
     let dups = by(Category::Duplicate);
-    assert!(dups.iter().any(|x| x.message.contains("listed twice") && x.order_id == Some(o1)), "{dups:?}");
-    assert!(dups.iter().any(|x| x.message.contains("several orders")), "{dups:?}");
-    assert_eq!(r.summary.categories[&Category::Matched].bill_amount, d("100.00"));
+    assert!(
+        dups.iter()
+            .any(|x| x.message.contains("listed twice") && x.order_id == Some(o1)),
+        "{dups:?}"
+    );
+    assert!(
+        dups.iter().any(|x| x.message.contains("several orders")),
+        "{dups:?}"
+    );
+    assert_eq!(
+        r.summary.categories[&Category::Matched].bill_amount,
+        d("100.00")
+    );
     assert_eq!(r.summary.total.received, d("389.00"));
     assert_eq!(r.summary.total.refunded, d("-50.00"));
     assert_eq!(r.summary.total.net, d("340.00"));
@@ -277,12 +422,17 @@ async fn every_kind(backend: Backend) {
     assert!(q.row.open());
     // Accept the portal refund with a note: closed, and audited with the whole note.
     let portal = by(Category::RefundOutsidePaydesk)[0].id.unwrap();
-    assert!(matches!(accept_row(&env.desk, portal, "  ").await, Err(ReconError::InvalidInput(_))));
+    assert!(matches!(
+        accept_row(&env.desk, portal, "  ").await,
+        Err(ReconError::InvalidInput(_))
+    ));
     let note = "refunded by the finance lead in the merchant portal, ticket 4711, approved by the director".to_string();
     let a = accept_row(&env.desk, portal, &note).await.expect("accept");
     assert!(!a.row.open());
     assert!(a.row.action.as_deref().unwrap().chars().count() <= 64);
-    let reopened = paydesk_core::reconcile::load(env.store(), r.run_id).await.unwrap();
+    let reopened = paydesk_core::reconcile::load(env.store(), r.run_id)
+        .await
+        .unwrap();
     assert_eq!(reopened.summary.open, 12);
     let audit = env.audit_count().await;
     assert!(audit >= 1);
@@ -292,20 +442,39 @@ async fn every_kind(backend: Backend) {
     let again = reconciled(import(&env, "resaved.csv", utf8).await.expect("UTF-8 CSV"));
     assert_eq!(again.summary.categories, r.summary.categories);
     assert_eq!(again.bill.encoding, "UTF-8");
-    let first = gbk_zip(&account, &detail(&account, "2026-11-24", &lines, Decimal::ZERO), &summary(&account, &lines), true);
-    let again = reconciled(import(&env, "summary-first.zip", first).await.expect("summary first"));
+    let first = gbk_zip(
+        &account,
+        &detail(&account, "2026-11-24", &lines, Decimal::ZERO),
+        &summary(&account, &lines),
+        true,
+    );
+    let again = reconciled(
+        import(&env, "summary-first.zip", first)
+            .await
+            .expect("summary first"),
+    );
     assert_eq!(again.summary.categories, r.summary.categories);
-    assert_eq!(again.bill.summary_name.as_deref(), Some(format!("{account}_20261124_业务明细(汇总).csv").as_str()));
+    assert_eq!(
+        again.bill.summary_name.as_deref(),
+        Some(format!("{account}_20261124_业务明细(汇总).csv").as_str())
+    );
     env.finish().await;
 }
 
 /// Everything a run could touch, to prove a refused bill touched nothing.
 async fn fingerprint(env: &Env) -> (i64, i64, i64, i64) {
     (
-        env.scalar("SELECT COUNT(*) AS v FROM paydesk_recon_runs", vec![]).await,
-        env.scalar("SELECT COUNT(*) AS v FROM paydesk_recon_rows", vec![]).await,
-        env.scalar("SELECT COUNT(*) AS v FROM paydesk_audit_log", vec![]).await,
-        env.scalar("SELECT SUM(order_status * 10 + id) AS v FROM {order}", vec![]).await,
+        env.scalar("SELECT COUNT(*) AS v FROM paydesk_recon_runs", vec![])
+            .await,
+        env.scalar("SELECT COUNT(*) AS v FROM paydesk_recon_rows", vec![])
+            .await,
+        env.scalar("SELECT COUNT(*) AS v FROM paydesk_audit_log", vec![])
+            .await,
+        env.scalar(
+            "SELECT SUM(order_status * 10 + id) AS v FROM {order}",
+            vec![],
+        )
+        .await,
     )
 }
 
@@ -313,43 +482,93 @@ async fn bad_bills_change_nothing(backend: Backend) {
     let env = env(backend).await;
     env.sim.clock().set_beijing("2026-11-25 09:00:00").unwrap();
     let account = env.sim.account();
-    add_order(&env, 1, "100.00", OrderStatus::Paid, Some("2026-11-24 10:01:00")).await;
+    add_order(
+        &env,
+        1,
+        "100.00",
+        OrderStatus::Paid,
+        Some("2026-11-24 10:01:00"),
+    )
+    .await;
     add_order(&env, 3, "30.00", OrderStatus::Unpaid, None).await;
-    let lines = vec![line(1, &num(1), "交易", "100.00", "100.00", ""), line(3, &num(3), "交易", "30.00", "30.00", "")];
+    let lines = vec![
+        line(1, &num(1), "交易", "100.00", "100.00", ""),
+        line(3, &num(3), "交易", "30.00", "30.00", ""),
+    ];
     let good = detail(&account, "2026-11-24", &lines, Decimal::ZERO);
     let before = fingerprint(&env).await;
 
     // Totals that do not add up, saying by how much.
-    let e = import(&env, "skewed.csv", detail(&account, "2026-11-24", &lines, d("0.10")).into_bytes()).await.unwrap_err();
+    let e = import(
+        &env,
+        "skewed.csv",
+        detail(&account, "2026-11-24", &lines, d("0.10")).into_bytes(),
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("off by -0.10 yuan"), "{e}");
     assert_eq!(e.code(), "invalid_input");
     // A truncated file, and a cut zip.
-    let cut = &good[..good.find("#-----------------------------------------业务明细列表结束").unwrap()];
+    let cut = &good[..good
+        .find("#-----------------------------------------业务明细列表结束")
+        .unwrap()];
     let e = import(&env, "cut.csv", gbk(cut)).await.unwrap_err();
     assert!(e.to_string().contains("cut short"), "{e}");
     let zip = gbk_zip(&account, &good, &summary(&account, &lines), false);
-    let e = import(&env, "cut.zip", zip[..zip.len() - 30].to_vec()).await.unwrap_err();
+    let e = import(&env, "cut.zip", zip[..zip.len() - 30].to_vec())
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("damaged or cut short"), "{e}");
     // Another account's bill.
     let other = "20889999999999990156";
-    let e = import(&env, "other.zip", gbk_zip(other, &detail(other, "2026-11-24", &lines, Decimal::ZERO), &summary(other, &lines), false))
-        .await
-        .unwrap_err();
-    assert!(matches!(&e, ReconError::OtherAccount { bill_account, .. } if bill_account == other), "{e}");
+    let e = import(
+        &env,
+        "other.zip",
+        gbk_zip(
+            other,
+            &detail(other, "2026-11-24", &lines, Decimal::ZERO),
+            &summary(other, &lines),
+            false,
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, ReconError::OtherAccount { bill_account, .. } if bill_account == other),
+        "{e}"
+    );
     // Another day's bill for the asked day.
-    let e = import(&env, "23.csv", detail(&account, "2026-11-23", &lines, Decimal::ZERO).into_bytes()).await.unwrap_err();
-    assert!(matches!(&e, ReconError::OtherPeriod { bill, requested } if bill == "2026-11-23" && requested == "2026-11-24"), "{e}");
+    let e = import(
+        &env,
+        "23.csv",
+        detail(&account, "2026-11-23", &lines, Decimal::ZERO).into_bytes(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, ReconError::OtherPeriod { bill, requested } if bill == "2026-11-23" && requested == "2026-11-24"),
+        "{e}"
+    );
     // A day Alipay has no bill for (the simulator saw no trade): a clear result, nothing stored;
     // the paid order of that day is pointed out.
     let none = run(
         &env.desk,
-        RunRequest { period: Some(Period::parse("2026-11-24").unwrap()), source: BillSource::Fetch },
+        RunRequest {
+            period: Some(Period::parse("2026-11-24").unwrap()),
+            source: BillSource::Fetch,
+            seller_id: None,
+        },
         &Control::default(),
     )
     .await
     .expect("no bill is a result, not an error");
     match none {
-        RunOutcome::NoBill { paid_orders, paid_amount, message, .. } => {
+        RunOutcome::NoBill {
+            paid_orders,
+            paid_amount,
+            message,
+            ..
+        } => {
             assert_eq!((paid_orders, paid_amount), (1, d("100.00")));
             assert!(message.contains("no bill for 2026-11-24"), "{message}");
         }

@@ -10,7 +10,8 @@ use clap::{Args, Subcommand};
 use paydesk_core::reconcile::actions::{accept_row, query_row, settle_row};
 use paydesk_core::reconcile::report::to_csv;
 use paydesk_core::reconcile::{
-    BillSource, Control, Period, ReconError, RunOutcome, RunReport, RunRequest, compare, list, load, run,
+    BillSource, Control, Period, ReconError, RunOutcome, RunReport, RunRequest, compare, list,
+    load, run,
 };
 
 use crate::cmd::ops::{DbArgs, open_desk, runtime};
@@ -81,7 +82,18 @@ fn failure(e: ReconError) -> Failure {
         "invalid_input" | "not_found" | "internal" => Exit::Usage,
         _ => Exit::Negative,
     };
-    Failure { exit, kind: code, message: e.to_string(), details: None }
+    Failure {
+        exit,
+        kind: code,
+        message: e.to_string(),
+        details: None,
+    }
+}
+
+fn yuan(d: rust_decimal::Decimal) -> String {
+    let mut v = d;
+    v.rescale(2);
+    v.to_string()
 }
 
 fn print_run(ctx: &Ctx, r: &RunReport) {
@@ -100,9 +112,17 @@ fn print_run(ctx: &Ctx, r: &RunReport) {
         r.bill.account
     ));
     for (c, t) in &s.categories {
-        output::line(&format!("  {:<26} {:>8}  bill {:>14}  platform {:>14}", c.as_str(), t.count, t.bill_amount, t.order_amount));
+        output::line(&format!(
+            "  {:<26} {:>8}  bill {:>14}  platform {:>14}",
+            c.as_str(),
+            t.count,
+            yuan(t.bill_amount),
+            yuan(t.order_amount)
+        ));
     }
-    output::line("  day         payments      received  refunds      refunded        fees           net");
+    output::line(
+        "  day         payments      received  refunds      refunded        fees           net",
+    );
     for d in s.days.iter().chain(std::iter::once(&s.total)) {
         output::line(&format!(
             "  {:<10} {:>9} {:>13} {:>8} {:>13} {:>11} {:>13}",
@@ -120,9 +140,15 @@ fn print_run(ctx: &Ctx, r: &RunReport) {
             "  #{:<6} {:<24} {:<26} {}{}",
             x.id.unwrap_or_default(),
             x.category.as_str(),
-            x.out_trade_no.as_deref().or(x.out_request_no.as_deref()).unwrap_or("-"),
+            x.out_trade_no
+                .as_deref()
+                .or(x.out_request_no.as_deref())
+                .unwrap_or("-"),
             x.message,
-            x.action.as_deref().map(|a| format!(" [{a}]")).unwrap_or_default()
+            x.action
+                .as_deref()
+                .map(|a| format!(" [{a}]"))
+                .unwrap_or_default()
         ));
     }
     output::line(&if s.open == 0 {
@@ -135,13 +161,18 @@ fn print_run(ctx: &Ctx, r: &RunReport) {
 fn write_csv(r: &RunReport, out: &Option<PathBuf>) -> Result<(), Failure> {
     if let Some(path) = out {
         let bytes = to_csv(r).map_err(failure)?;
-        std::fs::write(path, bytes).map_err(|e| Failure::input(format!("{}: cannot write: {e}", path.display())))?;
+        std::fs::write(path, bytes)
+            .map_err(|e| Failure::input(format!("{}: cannot write: {e}", path.display())))?;
     }
     Ok(())
 }
 
 fn verdict(r: &RunReport) -> Exit {
-    if r.summary.open == 0 { Exit::Ok } else { Exit::Negative }
+    if r.summary.open == 0 {
+        Exit::Ok
+    } else {
+        Exit::Negative
+    }
 }
 
 pub fn run_cmd(ctx: &Ctx, a: ReconcileArgs) -> CmdResult {
@@ -156,42 +187,72 @@ pub fn run_cmd(ctx: &Ctx, a: ReconcileArgs) -> CmdResult {
         }
         Some(ReconcileCmd::List { limit }) => {
             let desk = open_desk(ctx, &a.db, false, &rt)?;
-            let runs = rt.block_on(list(&desk.store, None, limit)).map_err(failure)?;
+            let runs = rt
+                .block_on(list(&desk.store, None, limit))
+                .map_err(failure)?;
             if ctx.json {
                 output::json(&runs);
             } else {
                 for r in &runs {
-                    output::line(&format!("{:>6}  {}  {}  {}  {}", r.run_id, r.period, r.started_time, r.operator, r.status));
+                    output::line(&format!(
+                        "{:>6}  {}  {}  {}  {}",
+                        r.run_id, r.period, r.started_time, r.operator, r.status
+                    ));
                 }
             }
             Ok(Exit::Ok)
         }
         Some(ReconcileCmd::Compare { earlier, later }) => {
             let desk = open_desk(ctx, &a.db, false, &rt)?;
-            let d = rt.block_on(compare(&desk.store, earlier, later)).map_err(failure)?;
+            let d = rt
+                .block_on(compare(&desk.store, earlier, later))
+                .map_err(failure)?;
             if ctx.json {
                 output::json(&d);
             } else {
-                for (label, rows) in [("resolved", &d.resolved), ("new", &d.new), ("still open", &d.still_open)] {
+                for (label, rows) in [
+                    ("resolved", &d.resolved),
+                    ("new", &d.new),
+                    ("still open", &d.still_open),
+                ] {
                     output::line(&format!("{label}: {}", rows.len()));
                     for x in rows.iter() {
-                        output::line(&format!("  {:<24} {} {}", x.category.as_str(), x.out_trade_no.as_deref().unwrap_or("-"), x.message));
+                        output::line(&format!(
+                            "  {:<24} {} {}",
+                            x.category.as_str(),
+                            x.out_trade_no.as_deref().unwrap_or("-"),
+                            x.message
+                        ));
                     }
                 }
             }
-            Ok(if d.new.is_empty() && d.still_open.is_empty() { Exit::Ok } else { Exit::Negative })
+            Ok(if d.new.is_empty() && d.still_open.is_empty() {
+                Exit::Ok
+            } else {
+                Exit::Negative
+            })
         }
-        Some(ReconcileCmd::Settle { row_id }) => action(ctx, &rt, &a.db, true, |desk| Box::pin(settle_row(desk, row_id))),
-        Some(ReconcileCmd::Query { row_id }) => action(ctx, &rt, &a.db, true, |desk| Box::pin(query_row(desk, row_id))),
+        Some(ReconcileCmd::Settle { row_id }) => action(ctx, &rt, &a.db, true, |desk| {
+            Box::pin(settle_row(desk, row_id))
+        }),
+        Some(ReconcileCmd::Query { row_id }) => action(ctx, &rt, &a.db, true, |desk| {
+            Box::pin(query_row(desk, row_id))
+        }),
         Some(ReconcileCmd::Accept { row_id, note }) => {
-            action(ctx, &rt, &a.db, false, move |desk| Box::pin(async move { accept_row(desk, row_id, &note).await }))
+            action(ctx, &rt, &a.db, false, move |desk| {
+                Box::pin(async move { accept_row(desk, row_id, &note).await })
+            })
         }
         None => reconcile(ctx, &rt, a),
     }
 }
 
 type ActionFuture<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<paydesk_core::reconcile::actions::ActionResult, ReconError>> + 'a>,
+    Box<
+        dyn std::future::Future<
+                Output = Result<paydesk_core::reconcile::actions::ActionResult, ReconError>,
+            > + 'a,
+    >,
 >;
 
 fn action(
@@ -206,7 +267,12 @@ fn action(
     if ctx.json {
         output::json(&r);
     } else {
-        output::line(&format!("#{} {}: {}", r.row.id.unwrap_or_default(), r.row.category.as_str(), r.message));
+        output::line(&format!(
+            "#{} {}: {}",
+            r.row.id.unwrap_or_default(),
+            r.row.category.as_str(),
+            r.message
+        ));
     }
     Ok(Exit::Ok)
 }
@@ -216,13 +282,19 @@ fn reconcile(ctx: &Ctx, rt: &tokio::runtime::Runtime, a: ReconcileArgs) -> CmdRe
         (Some(d), _) => Some(Period::parse(d).map_err(failure)?),
         (None, Some(m)) => Some(Period::parse(m).map_err(failure)?),
         (None, None) if a.bill.is_some() => None,
-        (None, None) => return Err(Failure::usage("give --date yyyy-MM-dd or --month yyyy-MM (or --bill FILE)")),
+        (None, None) => {
+            return Err(Failure::usage(
+                "give --date yyyy-MM-dd or --month yyyy-MM (or --bill FILE)",
+            ));
+        }
     };
     if let (Some(Period::Day(_)), Some(m)) = (period, &a.month) {
         return Err(Failure::usage(format!("--month {m} is not a month")));
     }
     if let (Some(Period::Month(_)), Some(d)) = (period, &a.date) {
-        return Err(Failure::usage(format!("--date {d} is not a day: use --month")));
+        return Err(Failure::usage(format!(
+            "--date {d} is not a day: use --month"
+        )));
     }
     // Fetching needs the gateway; an imported bill only uses it to check the account, so a
     // profile without keys can still import.
@@ -231,7 +303,9 @@ fn reconcile(ctx: &Ctx, rt: &tokio::runtime::Runtime, a: ReconcileArgs) -> CmdRe
         Some(_) => open_desk(ctx, &a.db, true, rt).or_else(|_| open_desk(ctx, &a.db, false, rt))?,
     };
     let source = a.bill.clone().map_or(BillSource::Fetch, BillSource::File);
-    let show_progress = !ctx.json;
+    // The profile's seller, even when no gateway could be built for an import.
+    let seller_id = crate::cmd::ops::resolve(ctx)?.profile.seller_id.clone();
+    let show_progress = !ctx.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let ctl = Control {
         progress: Some(Arc::new(move |p| {
             if show_progress {
@@ -248,7 +322,7 @@ fn reconcile(ctx: &Ctx, rt: &tokio::runtime::Runtime, a: ReconcileArgs) -> CmdRe
     let outcome = rt
         .block_on(async {
             tokio::select! {
-                r = run(&desk, RunRequest { period, source }, &ctl) => r,
+                r = run(&desk, RunRequest { period, source, seller_id }, &ctl) => r,
                 _ = tokio::signal::ctrl_c() => {
                     flag.store(true, std::sync::atomic::Ordering::Relaxed);
                     Err(ReconError::Cancelled)
@@ -265,7 +339,12 @@ fn reconcile(ctx: &Ctx, rt: &tokio::runtime::Runtime, a: ReconcileArgs) -> CmdRe
             print_run(ctx, &r);
             Ok(verdict(&r))
         }
-        RunOutcome::NoBill { period, message, paid_orders, paid_amount } => {
+        RunOutcome::NoBill {
+            period,
+            message,
+            paid_orders,
+            paid_amount,
+        } => {
             if ctx.json {
                 output::json(&serde_json::json!({
                     "outcome": "no_bill", "period": period, "message": message,
@@ -274,7 +353,11 @@ fn reconcile(ctx: &Ctx, rt: &tokio::runtime::Runtime, a: ReconcileArgs) -> CmdRe
             } else {
                 output::line(&message);
             }
-            Ok(if paid_orders == 0 { Exit::Ok } else { Exit::Negative })
+            Ok(if paid_orders == 0 {
+                Exit::Ok
+            } else {
+                Exit::Negative
+            })
         }
     }
 }

@@ -359,58 +359,82 @@ pub async fn merge_duplicates(
     let mut report = MergeReport::default();
     progress(0, total);
     for (i, d) in dups.iter().enumerate() {
-        let mut tx = desk.store.begin_write().await?;
-        let mut live = queries::grants::live_for(&mut tx, d.user_id, d.course_id).await?;
-        if live.len() < 2 {
-            tx.rollback().await?;
-            progress(i + 1, total);
-            continue;
+        if let Some(m) = merge_in_one_pair(desk, &reason, d.user_id, d.course_id).await? {
+            report.pairs += 1;
+            report.grants_removed += m.removed.len();
+            report.merged.push(m);
         }
-        live.sort_by_key(|g| (g.base.created_time, g.id));
-        let keep = live[0].clone();
-        let furthest = live
-            .iter()
-            .max_by_key(|g| (g.study_time, std::cmp::Reverse(g.id)))
-            .cloned()
-            .unwrap_or_else(|| keep.clone());
-        let mut removed = Vec::new();
-        for g in &live[1..] {
-            if queries::grants::delete(&mut tx, g.id).await? == 1 {
-                removed.push(g.id);
-            }
-        }
-        if furthest.id != keep.id && furthest.study_time > keep.study_time {
-            queries::ops::set_grant_progress(
-                &mut tx,
-                keep.id,
-                furthest.study_time,
-                furthest.chapter_id,
-                furthest.lesson_id,
-            )
-            .await?;
-        }
-        let kept_after = queries::grants::get(&mut tx, keep.id).await?;
-        let mut a = desk.audit("merge_grants", "ok");
-        a.user_id = Some(d.user_id);
-        a.reason = Some(reason.clone());
-        a.before = Some(json(&live));
-        a.after = Some(json(&kept_after));
-        a.detail = Some(format!(
-            "user {} course {}: kept grant {}, removed {:?}",
-            d.user_id, d.course_id, keep.id, removed
-        ));
-        let audit_id = desk.audit_in(&mut tx, &a).await?;
-        tx.commit().await?;
-        report.pairs += 1;
-        report.grants_removed += removed.len();
-        report.merged.push(Merged {
-            user_id: d.user_id,
-            course_id: d.course_id,
-            kept: keep.id,
-            removed,
-            audit_id,
-        });
         progress(i + 1, total);
     }
     Ok(report)
+}
+
+/// Merges the duplicate grants of one (user, course) — the row an operator clicked — as
+/// [`merge_duplicates`] does for each pair. `None` when the pair has no duplicates (any more).
+pub async fn merge_pair(
+    desk: &Desk,
+    user_id: i64,
+    course_id: i64,
+    reason: &str,
+) -> OpsResult<Option<Merged>> {
+    let reason = need_reason(reason, "merge duplicate grants")?;
+    merge_in_one_pair(desk, &reason, user_id, course_id).await
+}
+
+/// One transaction: keeps the oldest grant, carries over the furthest study progress, removes
+/// the rest (each whole in the audit row).
+async fn merge_in_one_pair(
+    desk: &Desk,
+    reason: &str,
+    user_id: i64,
+    course_id: i64,
+) -> OpsResult<Option<Merged>> {
+    let mut tx = desk.store.begin_write().await?;
+    let mut live = queries::grants::live_for(&mut tx, user_id, course_id).await?;
+    if live.len() < 2 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    live.sort_by_key(|g| (g.base.created_time, g.id));
+    let keep = live[0].clone();
+    let furthest = live
+        .iter()
+        .max_by_key(|g| (g.study_time, std::cmp::Reverse(g.id)))
+        .cloned()
+        .unwrap_or_else(|| keep.clone());
+    let mut removed = Vec::new();
+    for g in &live[1..] {
+        if queries::grants::delete(&mut tx, g.id).await? == 1 {
+            removed.push(g.id);
+        }
+    }
+    if furthest.id != keep.id && furthest.study_time > keep.study_time {
+        queries::ops::set_grant_progress(
+            &mut tx,
+            keep.id,
+            furthest.study_time,
+            furthest.chapter_id,
+            furthest.lesson_id,
+        )
+        .await?;
+    }
+    let kept_after = queries::grants::get(&mut tx, keep.id).await?;
+    let mut a = desk.audit("merge_grants", "ok");
+    a.user_id = Some(user_id);
+    a.reason = Some(reason.to_string());
+    a.before = Some(json(&live));
+    a.after = Some(json(&kept_after));
+    a.detail = Some(format!(
+        "user {user_id} course {course_id}: kept grant {}, removed {removed:?}",
+        keep.id
+    ));
+    let audit_id = desk.audit_in(&mut tx, &a).await?;
+    tx.commit().await?;
+    Ok(Some(Merged {
+        user_id,
+        course_id,
+        kept: keep.id,
+        removed,
+        audit_id,
+    }))
 }

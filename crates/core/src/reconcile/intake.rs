@@ -24,17 +24,29 @@ pub enum BillSource {
 
 /// The bill's bytes and where they came from; `None` when Alipay has no bill for the period
 /// (`isp.bill_not_exist`: nothing happened that day).
-pub async fn obtain(source: BillSource, period: Option<Period>, client: Option<&GatewayClient>) -> ReconResult<Option<(String, Vec<u8>)>> {
+pub async fn obtain(
+    source: BillSource,
+    period: Option<Period>,
+    client: Option<&GatewayClient>,
+) -> ReconResult<Option<(String, Vec<u8>)>> {
     match source {
         BillSource::Fetch => {
-            let period = period.ok_or_else(|| ReconError::InvalidInput("fetching a bill needs --date or --month".into()))?;
-            let client = client.ok_or(ReconError::Ops(crate::ops::OpsError::NoGateway))?;
-            Ok(fetch(client, period).await?.map(|b| (format!("alipay:{}", period.bill_date()), b)))
+            let period = period.ok_or_else(|| {
+                ReconError::InvalidInput("fetching a bill needs --date or --month".into())
+            })?;
+            let client = client.ok_or_else(|| ReconError::from(crate::ops::OpsError::NoGateway))?;
+            Ok(fetch(client, period)
+                .await?
+                .map(|b| (format!("alipay:{}", period.bill_date()), b)))
         }
         BillSource::File(path) => {
             let shown = path.display().to_string();
-            let bytes = tokio::fs::read(&path).await.map_err(|e| ReconError::File(shown.clone(), e.to_string()))?;
-            let name = path.file_name().map_or(shown, |n| n.to_string_lossy().into_owned());
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|e| ReconError::File(shown.clone(), e.to_string()))?;
+            let name = path
+                .file_name()
+                .map_or(shown, |n| n.to_string_lossy().into_owned());
             Ok(Some((name, bytes)))
         }
         BillSource::Bytes { name, bytes } => Ok(Some((name, bytes))),
@@ -47,11 +59,11 @@ pub async fn fetch(client: &GatewayClient, period: Period) -> ReconResult<Option
     let url = match client.bill_download_url("trade", &period.bill_date()).await {
         Ok(url) => url,
         Err(e) if e.is_bill_not_exist() => return Ok(None),
-        Err(e) => return Err(ReconError::Gateway(e)),
+        Err(e) => return Err(e.into()),
     };
     match tokio::time::timeout(DOWNLOAD_WITHIN, client.download_bill(&url)).await {
         Ok(Ok(bytes)) => Ok(Some(bytes)),
-        Ok(Err(e)) => Err(ReconError::Gateway(e)),
+        Ok(Err(e)) => Err(e.into()),
         Err(_) => Err(ReconError::DownloadTimeout),
     }
 }

@@ -2,9 +2,8 @@
 //! out_trade_no = order_number) and Paydesk refunds (by out_request_no). One pass over the
 //! bill, then one over what the bill did not mention.
 
-use std::collections::hash_map::{DefaultHasher, Entry};
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash as _, Hasher as _};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashSet};
 
 use alipay::bill::{BillKind, BillRow};
 use chrono::NaiveDateTime;
@@ -17,6 +16,25 @@ use crate::queries::reconcile::{OrderKey, RefundKey};
 
 /// How often matching reports progress and looks at the cancel flag.
 const BATCH: usize = 50_000;
+
+/// Hash maps with a fast non-cryptographic hasher: the keys come from our own database and
+/// Alipay's bill, and a million of them are hashed twice per run.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// An order number as a map key: the platform's are digit strings, held as the number
+/// `1<digits>` (the leading 1 keeps leading zeros apart) so a million of them need no
+/// allocation and hash as one integer; anything longer or not all digits is kept as text.
+fn digits_key(s: &str) -> Option<u128> {
+    (!s.is_empty() && s.len() <= 37 && s.bytes().all(|b| b.is_ascii_digit())).then(|| {
+        s.bytes()
+            .fold(1u128, |acc, b| acc * 10 + u128::from(b - b'0'))
+    })
+}
+
+fn digits_text(k: u128) -> String {
+    let s = k.to_string();
+    s[1..].to_string()
+}
 
 struct OrderSlot {
     key: OrderKey,
@@ -35,7 +53,9 @@ struct RefundSlot {
 /// The platform side of a run: orders by number, Paydesk refunds by out_request_no.
 #[derive(Default)]
 pub struct Ledger {
-    orders: HashMap<String, OrderSlot>,
+    orders: HashMap<u128, OrderSlot>,
+    /// Order numbers that are not short digit strings.
+    other_orders: HashMap<Box<str>, OrderSlot>,
     /// Order numbers used by more than one order (the column is not unique): all their ids.
     shared: HashMap<String, Vec<i64>>,
     refunds: HashMap<String, RefundSlot>,
@@ -43,39 +63,84 @@ pub struct Ledger {
 
 impl Ledger {
     pub fn with_capacity(orders: usize) -> Ledger {
-        Ledger { orders: HashMap::with_capacity(orders), ..Ledger::default() }
+        Ledger {
+            orders: HashMap::with_capacity_and_hasher(orders, Default::default()),
+            ..Ledger::default()
+        }
     }
 
-    pub fn add_order(&mut self, number: String, key: OrderKey) {
-        match self.orders.entry(number) {
-            Entry::Vacant(v) => {
-                v.insert(OrderSlot { key, seen: 0, first_trade: 0 });
-            }
-            Entry::Occupied(o) if o.get().key.id != key.id => {
-                let first = o.get().key.id;
-                let ids = self.shared.entry(o.key().clone()).or_insert_with(|| vec![first]);
-                if !ids.contains(&key.id) {
-                    ids.push(key.id);
+    pub fn add_order(&mut self, number: &str, key: OrderKey) {
+        let entry = match digits_key(number) {
+            Some(k) => self.orders.entry(k),
+            None => {
+                // Rare (not a platform number): the text map, same rules.
+                match self.other_orders.entry(number.into()) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(OrderSlot {
+                            key,
+                            seen: 0,
+                            first_trade: 0,
+                        });
+                    }
+                    std::collections::hash_map::Entry::Occupied(o) => {
+                        let first = o.get().key.id;
+                        self.note_shared(number, first, key.id);
+                    }
                 }
+                return;
             }
-            Entry::Occupied(_) => {}
+        };
+        match entry {
+            Entry::Vacant(v) => {
+                v.insert(OrderSlot {
+                    key,
+                    seen: 0,
+                    first_trade: 0,
+                });
+            }
+            Entry::Occupied(o) => {
+                let first = o.get().key.id;
+                self.note_shared(number, first, key.id);
+            }
+        }
+    }
+
+    fn note_shared(&mut self, number: &str, first: i64, id: i64) {
+        if first == id {
+            return;
+        }
+        let ids = self
+            .shared
+            .entry(number.to_string())
+            .or_insert_with(|| vec![first]);
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+
+    fn slot_mut(&mut self, number: &str) -> Option<&mut OrderSlot> {
+        match digits_key(number) {
+            Some(k) => self.orders.get_mut(&k),
+            None => self.other_orders.get_mut(number),
+        }
+    }
+
+    fn is_shared(&self, number: &str) -> Option<&Vec<i64>> {
+        if self.shared.is_empty() {
+            None
+        } else {
+            self.shared.get(number)
         }
     }
 
     pub fn add_refund(&mut self, key: RefundKey) {
-        self.refunds.entry(key.out_request_no.clone()).or_insert(RefundSlot { key, seen: false });
-    }
-
-    pub fn has_order(&self, number: &str) -> bool {
-        self.orders.contains_key(number)
-    }
-
-    pub fn has_refund(&self, out_request_no: &str) -> bool {
-        self.refunds.contains_key(out_request_no)
+        self.refunds
+            .entry(key.out_request_no.clone())
+            .or_insert(RefundSlot { key, seen: false });
     }
 
     pub fn orders_len(&self) -> usize {
-        self.orders.len()
+        self.orders.len() + self.other_orders.len()
     }
 }
 
@@ -87,9 +152,9 @@ pub struct Findings {
 }
 
 fn trade_hash(s: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish() | 1
+    use std::hash::BuildHasher as _;
+    // Fixed seed: the hashes of one run are only compared with each other.
+    foldhash::fast::FixedState::with_seed(0x5eed).hash_one(s) | 1
 }
 
 fn status_label(code: i64) -> String {
@@ -127,7 +192,11 @@ fn from_row(row: &BillRow, category: Category, message: String) -> Discrepancy {
         trade_no: Some(row.trade_no.clone()),
         out_request_no: row.out_request_no.clone(),
         order_id: None,
-        bill_amount: Some(if row.kind == BillKind::Payment { row.order_amount } else { row.received }),
+        bill_amount: Some(if row.kind == BillKind::Payment {
+            row.order_amount
+        } else {
+            row.received
+        }),
         order_amount: None,
         at: Some(row.finished),
         subject: Some(row.subject.clone()).filter(|s| !s.is_empty()),
@@ -140,18 +209,30 @@ fn from_row(row: &BillRow, category: Category, message: String) -> Discrepancy {
     }
 }
 
+/// Orders (by number) and Paydesk refunds (by out_request_no) the period's queries did not
+/// bring: looked up once, in batches, for the rows that named them.
+pub type Lookup<'a> = dyn FnMut(Vec<String>, Vec<String>) -> ReconResult<(Vec<(String, OrderKey)>, Vec<RefundKey>)>
+    + 'a;
+
 /// Matches every bill row, then flags what the platform has in `[start, end)` that the bill
-/// lacks. `ledger` must hold the period's orders and refunds plus those the rows name.
+/// lacks. `ledger` holds the period's orders and refunds; rows naming others (an old order, a
+/// refund of one) are set aside, `lookup` fetches what they name in one go, and they are
+/// matched after the rest.
 pub fn match_bill(
     rows: &[BillRow],
     ledger: &mut Ledger,
     start: NaiveDateTime,
     end: NaiveDateTime,
     ctl: &Control,
+    lookup: &mut Lookup<'_>,
 ) -> ReconResult<Findings> {
-    let mut acc = Acc { found: Vec::new(), categories: BTreeMap::new() };
+    let mut acc = Acc {
+        found: Vec::new(),
+        categories: BTreeMap::new(),
+    };
     let mut days: BTreeMap<chrono::NaiveDate, DayTotals> = BTreeMap::new();
     let mut outside_refunds: HashSet<&str> = HashSet::new();
+    let mut deferred: Vec<usize> = Vec::new();
     let total = rows.len() as u64;
     for (i, row) in rows.iter().enumerate() {
         if i % BATCH == 0 {
@@ -165,25 +246,74 @@ pub fn match_bill(
             BillKind::Payment => {
                 day.payments += 1;
                 day.received += row.received;
-                match_payment(row, ledger, &mut acc);
+                if !match_payment(row, ledger, &mut acc, true) {
+                    deferred.push(i);
+                }
             }
             BillKind::Refund => {
                 day.refunds += 1;
                 day.refunded += row.received;
-                match_refund(row, ledger, &mut outside_refunds, &mut acc);
+                if !match_refund(row, ledger, &mut outside_refunds, &mut acc, true) {
+                    deferred.push(i);
+                }
             }
             BillKind::Other(kind) => {
-                acc.push(from_row(row, Category::OtherType, format!("a bill row of type {kind:?}, neither 交易 nor 退款")));
+                acc.push(from_row(
+                    row,
+                    Category::OtherType,
+                    format!("a bill row of type {kind:?}, neither 交易 nor 退款"),
+                ));
             }
         }
     }
     ctl.check()?;
+    if !deferred.is_empty() {
+        let mut numbers: Vec<String> = Vec::new();
+        let mut nos: Vec<String> = Vec::new();
+        for &i in &deferred {
+            match (&rows[i].kind, &rows[i].out_request_no) {
+                (BillKind::Refund, Some(no)) => nos.push(no.clone()),
+                _ => numbers.push(rows[i].out_trade_no.clone()),
+            }
+        }
+        numbers.sort_unstable();
+        numbers.dedup();
+        nos.sort_unstable();
+        nos.dedup();
+        let (orders, refunds) = lookup(numbers, nos)?;
+        for (number, key) in orders {
+            ledger.add_order(&number, key);
+        }
+        for r in refunds {
+            ledger.add_refund(r);
+        }
+        for &i in &deferred {
+            let row = &rows[i];
+            match row.kind {
+                BillKind::Refund => {
+                    match_refund(row, ledger, &mut outside_refunds, &mut acc, false);
+                }
+                _ => {
+                    match_payment(row, ledger, &mut acc, false);
+                }
+            }
+        }
+    }
     ctl.report("match", total, total);
 
     let within = |t: Option<NaiveDateTime>| t.is_some_and(|t| t >= start && t < end);
-    let mut missing: Vec<(&String, &OrderSlot)> = ledger
+    let mut missing: Vec<(String, &OrderSlot)> = ledger
         .orders
         .iter()
+        .filter(|(_, s)| s.seen == 0)
+        .map(|(k, s)| (digits_text(*k), s))
+        .chain(
+            ledger
+                .other_orders
+                .iter()
+                .filter(|(_, s)| s.seen == 0)
+                .map(|(k, s)| (k.to_string(), s)),
+        )
         .filter(|(number, s)| {
             s.seen == 0
                 && OrderStatus::from(s.key.status) == OrderStatus::Paid
@@ -191,7 +321,7 @@ pub fn match_bill(
                 // Balance-paid and free orders never go through Alipay.
                 && s.key.pay_type != 2
                 && s.key.real_price_fen > 0
-                && !ledger.shared.contains_key(*number)
+                && !ledger.shared.contains_key(number)
         })
         .collect();
     missing.sort_by_key(|(_, s)| (s.key.pay_time, s.key.id));
@@ -200,7 +330,7 @@ pub fn match_bill(
         acc.push(Discrepancy {
             id: None,
             category: Category::MissingFromBill,
-            out_trade_no: Some(number.clone()),
+            out_trade_no: Some(number),
             trade_no: None,
             out_request_no: None,
             order_id: Some(s.key.id),
@@ -235,7 +365,10 @@ pub fn match_bill(
             at: r.key.refunded_at,
             subject: None,
             local_status: Some(r.key.status.clone()),
-            message: format!("Paydesk recorded this refund of {} as succeeded, but the bill does not list it", r.key.amount),
+            message: format!(
+                "Paydesk recorded this refund of {} as succeeded, but the bill does not list it",
+                r.key.amount
+            ),
             suggested: Category::RefundMissingFromBill.suggested(),
             action: None,
             action_time: None,
@@ -252,128 +385,214 @@ pub fn match_bill(
         total_day.fees += d.fees;
         total_day.net += d.net;
     }
-    let days = days.into_iter().map(|(day, t)| DayTotals { day: Some(day), ..t }).collect();
+    let days = days
+        .into_iter()
+        .map(|(day, t)| DayTotals {
+            day: Some(day),
+            ..t
+        })
+        .collect();
     let open = acc.found.iter().filter(|d| d.open()).count() as u64;
     Ok(Findings {
         discrepancies: acc.found,
-        summary: Summary { categories: acc.categories, days, total: total_day, bill_rows: total, open },
+        summary: Summary {
+            categories: acc.categories,
+            days,
+            total: total_day,
+            bill_rows: total,
+            open,
+        },
     })
 }
 
-fn match_payment(row: &BillRow, ledger: &mut Ledger, acc: &mut Acc) {
-    if let Some(ids) = ledger.shared.get(&row.out_trade_no) {
-        let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+/// Returns `false` (and records nothing) when `defer` and the order is not loaded yet.
+fn match_payment(row: &BillRow, ledger: &mut Ledger, acc: &mut Acc, defer: bool) -> bool {
+    if let Some(ids) = ledger.is_shared(&row.out_trade_no) {
+        let ids = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         acc.push(from_row(
             row,
             Category::Duplicate,
-            format!("order number {} is used by several orders (ids {ids}): settle the right one by id", row.out_trade_no),
+            format!(
+                "order number {} is used by several orders (ids {ids}): settle the right one by id",
+                row.out_trade_no
+            ),
         ));
-        return;
+        return true;
     }
-    let Some(slot) = ledger.orders.get_mut(&row.out_trade_no) else {
+    let Some(slot) = ledger.slot_mut(&row.out_trade_no) else {
+        if defer {
+            return false;
+        }
         let (category, message) = if OrderNumber::parse(&row.out_trade_no).is_ok() {
-            (Category::UnknownOrder, format!("paid at Alipay, but there is no order {} on the platform", row.out_trade_no))
+            (
+                Category::UnknownOrder,
+                format!(
+                    "paid at Alipay, but there is no order {} on the platform",
+                    row.out_trade_no
+                ),
+            )
         } else {
-            (Category::OtherApp, format!("{:?} is not a platform order number: a trade of another app or shop", row.out_trade_no))
+            (
+                Category::OtherApp,
+                format!(
+                    "{:?} is not a platform order number: a trade of another app or shop",
+                    row.out_trade_no
+                ),
+            )
         };
         acc.push(from_row(row, category, message));
-        return;
+        return true;
     };
     let amount = fen_to_money(slot.key.real_price_fen);
     let status = OrderStatus::from(slot.key.status);
-    let mut d = from_row(row, Category::Matched, String::new());
-    d.order_id = Some(slot.key.id);
-    d.order_amount = Some(amount);
-    d.local_status = Some(status.label());
+    // Built only for a discrepancy: a million matched rows need no copies of their fields.
+    let discrepancy = |category: Category, message: String| {
+        let mut d = from_row(row, category, message);
+        d.order_id = Some(slot.key.id);
+        d.order_amount = Some(amount);
+        d.local_status = Some(status.label());
+        d
+    };
     let h = trade_hash(&row.trade_no);
     if slot.seen > 0 {
-        slot.seen += 1;
-        d.category = Category::Duplicate;
-        d.message = if slot.first_trade == h {
+        let message = if slot.first_trade == h {
             format!("trade {} is listed twice in the bill", row.trade_no)
         } else {
-            format!("order {} was paid again in another trade ({}): refund one of them", row.out_trade_no, row.trade_no)
+            format!(
+                "order {} was paid again in another trade ({}): refund one of them",
+                row.out_trade_no, row.trade_no
+            )
         };
-        d.suggested = d.category.suggested();
+        let d = discrepancy(Category::Duplicate, message);
+        slot.seen += 1;
         acc.push(d);
-        return;
+        return true;
     }
-    slot.seen = 1;
-    slot.first_trade = h;
     let (category, message) = if fen(row.order_amount) != Some(slot.key.real_price_fen) {
-        (Category::AmountMismatch, format!("Alipay has {} for the order, the platform {amount}", row.order_amount))
+        (
+            Category::AmountMismatch,
+            format!(
+                "Alipay has {} for the order, the platform {amount}",
+                row.order_amount
+            ),
+        )
     } else {
         match status {
             OrderStatus::Paid => (Category::Matched, String::new()),
-            OrderStatus::Unpaid => {
-                (Category::MissedNotify, "paid at Alipay but still unpaid here (missed notify): settle it".to_string())
-            }
+            OrderStatus::Unpaid => (
+                Category::MissedNotify,
+                "paid at Alipay but still unpaid here (missed notify): settle it".to_string(),
+            ),
             OrderStatus::Cancelled | OrderStatus::TimedOut => (
                 Category::PaidAfterClose,
-                format!("paid at Alipay after the order was {} here: settle it (flagged for review)", status.label()),
+                format!(
+                    "paid at Alipay after the order was {} here: settle it (flagged for review)",
+                    status.label()
+                ),
             ),
-            OrderStatus::Unknown(n) => (Category::StatusUnknown, format!("paid at Alipay; the order has unknown status {n}")),
+            OrderStatus::Unknown(n) => (
+                Category::StatusUnknown,
+                format!("paid at Alipay; the order has unknown status {n}"),
+            ),
         }
     };
-    if category == Category::Matched {
-        acc.count(category, Some(row.order_amount), Some(amount));
-        return;
+    let d = (category != Category::Matched).then(|| discrepancy(category, message));
+    slot.seen = 1;
+    slot.first_trade = h;
+    match d {
+        Some(d) => acc.push(d),
+        None => acc.count(category, Some(row.order_amount), Some(amount)),
     }
-    d.category = category;
-    d.message = message;
-    d.suggested = category.suggested();
-    acc.push(d);
+    true
 }
 
-fn match_refund<'r>(row: &'r BillRow, ledger: &mut Ledger, outside: &mut HashSet<&'r str>, acc: &mut Acc) {
+/// Returns `false` (and records nothing) when `defer` and the refund is not loaded yet.
+fn match_refund<'r>(
+    row: &'r BillRow,
+    ledger: &mut Ledger,
+    outside: &mut HashSet<&'r str>,
+    acc: &mut Acc,
+    defer: bool,
+) -> bool {
     let Some(no) = row.out_request_no.as_deref() else {
         acc.push(from_row(
             row,
             Category::RefundOutsidePaydesk,
             "a refund without 退款批次号/请求号: not made by Paydesk".to_string(),
         ));
-        return;
+        return true;
     };
     let Some(slot) = ledger.refunds.get_mut(no) else {
+        if defer && !outside.contains(no) {
+            return false;
+        }
         let (category, message) = if outside.insert(no) {
-            (Category::RefundOutsidePaydesk, format!("refund {no} of {} was not made in Paydesk (merchant portal?)", -row.received))
+            (
+                Category::RefundOutsidePaydesk,
+                format!(
+                    "refund {no} of {} was not made in Paydesk (merchant portal?)",
+                    -row.received
+                ),
+            )
         } else {
-            (Category::Duplicate, format!("refund {no} is listed twice in the bill"))
+            (
+                Category::Duplicate,
+                format!("refund {no} is listed twice in the bill"),
+            )
         };
         acc.push(from_row(row, category, message));
-        return;
+        return true;
     };
-    let mut d = from_row(row, Category::RefundMatched, String::new());
-    d.order_id = Some(slot.key.order_id);
-    d.order_amount = Some(slot.key.amount);
-    d.local_status = Some(slot.key.status.clone());
+    let discrepancy = |category: Category, message: String| {
+        let mut d = from_row(row, category, message);
+        d.order_id = Some(slot.key.order_id);
+        d.order_amount = Some(slot.key.amount);
+        d.local_status = Some(slot.key.status.clone());
+        d
+    };
     if slot.seen {
-        d.category = Category::Duplicate;
-        d.message = format!("refund {no} is listed twice in the bill");
-        d.suggested = d.category.suggested();
+        let d = discrepancy(
+            Category::Duplicate,
+            format!("refund {no} is listed twice in the bill"),
+        );
         acc.push(d);
-        return;
+        return true;
     }
-    slot.seen = true;
     let (category, message) = match slot.key.status.as_str() {
         "succeeded" if -row.received != slot.key.amount => (
             Category::RefundMismatch,
-            format!("Alipay refunded {}, Paydesk recorded {}", -row.received, slot.key.amount),
+            format!(
+                "Alipay refunded {}, Paydesk recorded {}",
+                -row.received, slot.key.amount
+            ),
         ),
         "succeeded" if slot.key.order_number != row.out_trade_no => (
             Category::RefundMismatch,
-            format!("the bill puts refund {no} on order {}, Paydesk on {}", row.out_trade_no, slot.key.order_number),
+            format!(
+                "the bill puts refund {no} on order {}, Paydesk on {}",
+                row.out_trade_no, slot.key.order_number
+            ),
         ),
         "succeeded" => (Category::RefundMatched, String::new()),
-        "failed" => (Category::RefundFailedLocally, format!("Paydesk recorded refund {no} as failed, but Alipay refunded it")),
-        other => (Category::RefundUnresolved, format!("refund {no} is {other} in Paydesk: resume refunds to resolve it")),
+        "failed" => (
+            Category::RefundFailedLocally,
+            format!("Paydesk recorded refund {no} as failed, but Alipay refunded it"),
+        ),
+        other => (
+            Category::RefundUnresolved,
+            format!("refund {no} is {other} in Paydesk: resume refunds to resolve it"),
+        ),
     };
-    if category == Category::RefundMatched {
-        acc.count(category, Some(row.received), Some(slot.key.amount));
-        return;
+    let d = (category != Category::RefundMatched).then(|| discrepancy(category, message));
+    let amount = slot.key.amount;
+    slot.seen = true;
+    match d {
+        Some(d) => acc.push(d),
+        None => acc.count(category, Some(row.received), Some(amount)),
     }
-    d.category = category;
-    d.message = message;
-    d.suggested = category.suggested();
-    acc.push(d);
+    true
 }

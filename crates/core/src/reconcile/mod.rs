@@ -45,10 +45,18 @@ pub enum Period {
 impl Period {
     pub fn parse(s: &str) -> Result<Period, ReconError> {
         let t = s.trim();
-        let bad = || ReconError::InvalidInput(format!("{s:?}: give a day as yyyy-MM-dd or a month as yyyy-MM"));
+        let bad = || {
+            ReconError::InvalidInput(format!(
+                "{s:?}: give a day as yyyy-MM-dd or a month as yyyy-MM"
+            ))
+        };
         match t.len() {
-            10 => NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Period::Day).map_err(|_| bad()),
-            7 => NaiveDate::parse_from_str(&format!("{t}-01"), "%Y-%m-%d").map(Period::Month).map_err(|_| bad()),
+            10 => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map(Period::Day)
+                .map_err(|_| bad()),
+            7 => NaiveDate::parse_from_str(&format!("{t}-01"), "%Y-%m-%d")
+                .map(Period::Month)
+                .map_err(|_| bad()),
             _ => Err(bad()),
         }
     }
@@ -199,16 +207,24 @@ impl Category {
     /// Explained categories need nobody's attention: agreement, or rows that are not the
     /// platform's (other apps, other row types) shown for completeness.
     pub fn explained(self) -> bool {
-        matches!(self, Category::Matched | Category::RefundMatched | Category::OtherApp | Category::OtherType)
+        matches!(
+            self,
+            Category::Matched | Category::RefundMatched | Category::OtherApp | Category::OtherType
+        )
     }
 
     /// What the report offers to do about it.
     pub fn suggested(self) -> Option<Action> {
         match self {
             Category::MissedNotify | Category::PaidAfterClose => Some(Action::Settle),
-            Category::MissingFromBill | Category::AmountMismatch | Category::StatusUnknown => Some(Action::Query),
+            Category::MissingFromBill | Category::AmountMismatch | Category::StatusUnknown => {
+                Some(Action::Query)
+            }
             Category::RefundUnresolved => Some(Action::ResumeRefunds),
-            Category::Matched | Category::RefundMatched | Category::OtherApp | Category::OtherType => None,
+            Category::Matched
+            | Category::RefundMatched
+            | Category::OtherApp
+            | Category::OtherType => None,
             _ => Some(Action::Accept),
         }
     }
@@ -265,12 +281,21 @@ impl Discrepancy {
     /// Open = needs someone: not an explained category and nothing done about it yet (a query
     /// only informs; settling or accepting closes it).
     pub fn open(&self) -> bool {
-        !self.category.explained() && self.action.as_deref().is_none_or(|a| a.starts_with(QUERIED))
+        !self.category.explained()
+            && self
+                .action
+                .as_deref()
+                .is_none_or(|a| a.starts_with(QUERIED))
     }
 
     /// Identity across runs (for comparing a run with a later one).
     pub fn key(&self) -> (Category, Option<String>, Option<String>, Option<String>) {
-        (self.category, self.out_trade_no.clone(), self.trade_no.clone(), self.out_request_no.clone())
+        (
+            self.category,
+            self.out_trade_no.clone(),
+            self.trade_no.clone(),
+            self.out_request_no.clone(),
+        )
     }
 }
 
@@ -341,7 +366,9 @@ pub struct Control {
 
 impl fmt::Debug for Control {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Control").field("cancelled", &self.cancelled()).finish_non_exhaustive()
+        f.debug_struct("Control")
+            .field("cancelled", &self.cancelled())
+            .finish_non_exhaustive()
     }
 }
 
@@ -358,7 +385,11 @@ impl Control {
         }
     }
     fn check(&self) -> Result<(), ReconError> {
-        if self.cancelled() { Err(ReconError::Cancelled) } else { Ok(()) }
+        if self.cancelled() {
+            Err(ReconError::Cancelled)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -367,15 +398,20 @@ pub enum ReconError {
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error("{0}")]
-    Bill(#[from] BillError),
-    #[error("the bill is for Alipay account {bill_account}, not this profile's seller {seller_id}: nothing was reconciled")]
-    OtherAccount { bill_account: String, seller_id: String },
+    Bill(Box<BillError>),
+    #[error(
+        "the bill is for Alipay account {bill_account}, not this profile's seller {seller_id}: nothing was reconciled"
+    )]
+    OtherAccount {
+        bill_account: String,
+        seller_id: String,
+    },
     #[error("the bill covers {bill}, but {requested} was asked for")]
     OtherPeriod { bill: String, requested: String },
     #[error("the bill covers {0}, which is neither a whole day nor a whole month")]
     OddPeriod(String),
     #[error("Alipay: {0}")]
-    Gateway(GatewayError),
+    Gateway(Box<GatewayError>),
     #[error("the bill download did not finish within 30 s (the URL expires after 30 s): try again")]
     DownloadTimeout,
     #[error("{0}: cannot read: {1}")]
@@ -389,9 +425,31 @@ pub enum ReconError {
     #[error("cancelled: nothing was stored")]
     Cancelled,
     #[error(transparent)]
-    Ops(#[from] OpsError),
+    Ops(Box<OpsError>),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(Box<StoreError>),
+}
+
+// The wrapped errors are large; boxed, a `ReconResult` stays small on the happy path.
+impl From<BillError> for ReconError {
+    fn from(e: BillError) -> Self {
+        ReconError::Bill(Box::new(e))
+    }
+}
+impl From<GatewayError> for ReconError {
+    fn from(e: GatewayError) -> Self {
+        ReconError::Gateway(Box::new(e))
+    }
+}
+impl From<OpsError> for ReconError {
+    fn from(e: OpsError) -> Self {
+        ReconError::Ops(Box::new(e))
+    }
+}
+impl From<StoreError> for ReconError {
+    fn from(e: StoreError) -> Self {
+        ReconError::Store(Box::new(e))
+    }
 }
 
 impl ReconError {
@@ -409,7 +467,7 @@ impl ReconError {
             ReconError::RunNotFound(_) | ReconError::RowNotFound(_) => "not_found",
             ReconError::Refused(_) | ReconError::Cancelled => "conflict",
             ReconError::Ops(e) => e.code(),
-            ReconError::Store(StoreError::NotFound { .. }) => "not_found",
+            ReconError::Store(e) if matches!(**e, StoreError::NotFound { .. }) => "not_found",
             ReconError::Store(_) => "internal",
         }
     }
@@ -437,7 +495,9 @@ mod tests {
         }
         assert_eq!(Period::of_range(d.start(), d.end()), Some(d));
         assert_eq!(Period::of_range(m.start(), m.end()), Some(m));
-        let mid = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap().and_time(chrono::NaiveTime::MIN);
+        let mid = NaiveDate::from_ymd_opt(2026, 11, 2)
+            .unwrap()
+            .and_time(chrono::NaiveTime::MIN);
         assert_eq!(Period::of_range(mid, m.end()), None);
     }
 
@@ -445,10 +505,24 @@ mod tests {
     fn categories_round_trip_and_only_agreement_and_foreign_rows_are_explained() {
         for c in Category::ALL {
             assert_eq!(Category::parse(c.as_str()), Some(c));
-            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{}\"", c.as_str()));
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
         }
-        let explained: Vec<_> = Category::ALL.into_iter().filter(|c| c.explained()).collect();
-        assert_eq!(explained, [Category::Matched, Category::RefundMatched, Category::OtherApp, Category::OtherType]);
+        let explained: Vec<_> = Category::ALL
+            .into_iter()
+            .filter(|c| c.explained())
+            .collect();
+        assert_eq!(
+            explained,
+            [
+                Category::Matched,
+                Category::RefundMatched,
+                Category::OtherApp,
+                Category::OtherType
+            ]
+        );
         assert_eq!(Category::MissedNotify.suggested(), Some(Action::Settle));
         assert_eq!(Category::MissingFromBill.suggested(), Some(Action::Query));
     }

@@ -23,12 +23,16 @@ fn opt_money(d: Option<Decimal>) -> String {
 pub fn write_csv<W: Write>(run: &RunReport, out: W) -> ReconResult<()> {
     let io = |e: csv::Error| ReconError::File("the CSV report".into(), e.to_string());
     let mut out = out;
-    out.write_all(b"\xEF\xBB\xBF").map_err(|e| ReconError::File("the CSV report".into(), e.to_string()))?;
+    out.write_all(b"\xEF\xBB\xBF")
+        .map_err(|e| ReconError::File("the CSV report".into(), e.to_string()))?;
     // Sections have different widths: a flexible writer keeps each row as long as it is.
     let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
     let s = &run.summary;
     let rows: Vec<Vec<String>> = vec![
-        vec!["Paydesk reconciliation".into(), format!("run {}", run.run_id)],
+        vec![
+            "Paydesk reconciliation".into(),
+            format!("run {}", run.run_id),
+        ],
         vec!["period".into(), run.period.to_string()],
         vec!["status".into(), run.status.clone()],
         vec!["operator".into(), run.operator.clone()],
@@ -44,13 +48,28 @@ pub fn write_csv<W: Write>(run: &RunReport, out: W) -> ReconResult<()> {
         w.write_record(&r).map_err(io)?;
     }
     w.write_record([""]).map_err(io)?;
-    w.write_record(["category", "count", "bill amount", "platform amount"]).map_err(io)?;
+    w.write_record(["category", "count", "bill amount", "platform amount"])
+        .map_err(io)?;
     for (c, t) in &s.categories {
-        w.write_record([c.as_str().to_string(), t.count.to_string(), money(t.bill_amount), money(t.order_amount)])
-            .map_err(io)?;
+        w.write_record([
+            c.as_str().to_string(),
+            t.count.to_string(),
+            money(t.bill_amount),
+            money(t.order_amount),
+        ])
+        .map_err(io)?;
     }
     w.write_record([""]).map_err(io)?;
-    w.write_record(["day", "payments", "received", "refunds", "refunded", "service fees", "net"]).map_err(io)?;
+    w.write_record([
+        "day",
+        "payments",
+        "received",
+        "refunds",
+        "refunded",
+        "service fees",
+        "net",
+    ])
+    .map_err(io)?;
     for d in s.days.iter().chain(std::iter::once(&s.total)) {
         w.write_record([
             d.day.map_or_else(|| "total".to_string(), |d| d.to_string()),
@@ -102,14 +121,22 @@ pub fn write_csv<W: Write>(run: &RunReport, out: W) -> ReconResult<()> {
             d.subject.clone().unwrap_or_default(),
             d.local_status.clone().unwrap_or_default(),
             d.message.clone(),
-            d.suggested.map(|a| serde_json::to_value(a).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()).unwrap_or_default(),
+            d.suggested
+                .map(|a| {
+                    serde_json::to_value(a)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default(),
             d.action.clone().unwrap_or_default(),
             d.action_time.map(|t| t.to_string()).unwrap_or_default(),
             d.action_by.clone().unwrap_or_default(),
         ])
         .map_err(io)?;
     }
-    w.flush().map_err(|e| ReconError::File("the CSV report".into(), e.to_string()))?;
+    w.flush()
+        .map_err(|e| ReconError::File("the CSV report".into(), e.to_string()))?;
     Ok(())
 }
 

@@ -10,7 +10,10 @@ use sha2::{Digest as _, Sha256};
 
 use super::intake::{BillSource, obtain};
 use super::matcher::{Findings, Ledger, match_bill};
-use super::{BillMeta, Category, CategoryTotals, Control, DayTotals, Discrepancy, Period, ReconError, ReconResult, Summary};
+use super::{
+    BillMeta, Category, CategoryTotals, Control, DayTotals, Discrepancy, Period, ReconError,
+    ReconResult, Summary,
+};
 use crate::db::Store;
 use crate::desk::Desk;
 use crate::queries::reconcile::{self as q, NewRow, NewRun, RowRecord, RunRecord};
@@ -28,6 +31,9 @@ pub struct RunRequest {
     /// The day or month; for an imported file it may be left out (the bill says).
     pub period: Option<Period>,
     pub source: BillSource,
+    /// The profile's seller id (2088…), when known without a gateway; the bill's account must
+    /// be this seller's. Defaults to the desk gateway's seller.
+    pub seller_id: Option<String>,
 }
 
 /// A stored run, with every discrepancy.
@@ -49,10 +55,15 @@ pub struct RunReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum RunOutcome {
-    Reconciled(RunReport),
+    Reconciled(Box<RunReport>),
     /// Alipay has no bill for the period (`isp.bill_not_exist`). Nothing is stored. Paid orders
     /// in the period are counted: with no bill there should be none.
-    NoBill { period: Period, message: String, paid_orders: i64, paid_amount: Decimal },
+    NoBill {
+        period: Period,
+        message: String,
+        paid_orders: i64,
+        paid_amount: Decimal,
+    },
 }
 
 /// One line of the run list.
@@ -110,16 +121,26 @@ pub async fn run(desk: &Desk, req: RunRequest, ctl: &Control) -> ReconResult<Run
     let client = desk.gateway().ok().map(|g| &g.client);
     ctl.report("download", 0, 1);
     let Some((source, bytes)) = obtain(req.source, req.period, client).await? else {
-        let period = req.period.ok_or_else(|| ReconError::InvalidInput("no period".into()))?;
+        let period = req
+            .period
+            .ok_or_else(|| ReconError::InvalidInput("no period".into()))?;
         let mut tx = store.begin_read().await?;
-        let (paid_orders, paid_amount) = q::paid_in_period(&mut tx, period.start(), period.end()).await?;
+        let (paid_orders, paid_amount) =
+            q::paid_in_period(&mut tx, period.start(), period.end()).await?;
         tx.rollback().await?;
         let message = if paid_orders == 0 {
             format!("no bill for {period}: Alipay recorded no trades, and no order was paid here")
         } else {
-            format!("no bill for {period}, yet {paid_orders} orders ({paid_amount}) were paid here: check them with Query")
+            format!(
+                "no bill for {period}, yet {paid_orders} orders ({paid_amount}) were paid here: check them with Query"
+            )
         };
-        return Ok(RunOutcome::NoBill { period, message, paid_orders, paid_amount });
+        return Ok(RunOutcome::NoBill {
+            period,
+            message,
+            paid_orders,
+            paid_amount,
+        });
     };
     ctl.check()?;
     ctl.report("parse", 0, 1);
@@ -137,19 +158,29 @@ pub async fn run(desk: &Desk, req: RunRequest, ctl: &Control) -> ReconResult<Run
             ctl_parse.report("parse", rows.len() as u64, 0);
             !ctl_parse.cancelled()
         })
-        .map_err(|e| if e == alipay::bill::BillError::Stopped { ReconError::Cancelled } else { e.into() })?;
+        .map_err(|e| {
+            if e == alipay::bill::BillError::Stopped {
+                ReconError::Cancelled
+            } else {
+                e.into()
+            }
+        })?;
         Ok((Bill { info, rows }, sha))
     });
     let (bill, sha, mut ledger) = match req.period {
         Some(p) => {
             let (parsed, ledger) = tokio::join!(parse, load_ledger(store, p, ctl));
-            let (bill, sha) = parsed.map_err(|e| ReconError::Refused(format!("bill parser stopped: {e}")))??;
+            let (bill, sha) =
+                parsed.map_err(|e| ReconError::Refused(format!("bill parser stopped: {e}")))??;
             (bill, sha, ledger?)
         }
         None => {
-            let (bill, sha) = parse.await.map_err(|e| ReconError::Refused(format!("bill parser stopped: {e}")))??;
-            let p = Period::of_range(bill.info.start, bill.info.end)
-                .ok_or_else(|| ReconError::OddPeriod(format!("{} – {}", bill.info.start, bill.info.end)))?;
+            let (bill, sha) = parse
+                .await
+                .map_err(|e| ReconError::Refused(format!("bill parser stopped: {e}")))??;
+            let p = Period::of_range(bill.info.start, bill.info.end).ok_or_else(|| {
+                ReconError::OddPeriod(format!("{} – {}", bill.info.start, bill.info.end))
+            })?;
             let ledger = load_ledger(store, p, ctl).await?;
             (bill, sha, ledger)
         }
@@ -159,15 +190,24 @@ pub async fn run(desk: &Desk, req: RunRequest, ctl: &Control) -> ReconResult<Run
     if let Some(asked) = req.period
         && asked != period
     {
-        return Err(ReconError::OtherPeriod { bill: period.to_string(), requested: asked.to_string() });
+        return Err(ReconError::OtherPeriod {
+            bill: period.to_string(),
+            requested: asked.to_string(),
+        });
     }
-    if let Ok(gw) = desk.gateway()
-        && !bill.info.account.starts_with(gw.seller_id.as_str())
+    let seller = req
+        .seller_id
+        .clone()
+        .or_else(|| desk.gateway().ok().map(|g| g.seller_id.clone()));
+    if let Some(seller) = seller.filter(|s| !s.is_empty())
+        && !bill.info.account.starts_with(seller.as_str())
     {
-        return Err(ReconError::OtherAccount { bill_account: bill.info.account.clone(), seller_id: gw.seller_id.clone() });
+        return Err(ReconError::OtherAccount {
+            bill_account: bill.info.account.clone(),
+            seller_id: seller,
+        });
     }
     ctl.check()?;
-    add_leftovers(store, &bill, &mut ledger).await?;
 
     let meta = BillMeta {
         source,
@@ -180,14 +220,36 @@ pub async fn run(desk: &Desk, req: RunRequest, ctl: &Control) -> ReconResult<Run
         export_time: bill.info.export_time,
     };
     let ctl_match = ctl.clone();
-    let findings = tokio::task::spawn_blocking(move || match_bill(&bill.rows, &mut ledger, period.start(), period.end(), &ctl_match))
-        .await
-        .map_err(|e| ReconError::Refused(format!("matching stopped: {e}")))??;
+    let handle = tokio::runtime::Handle::current();
+    let store_match = store.clone();
+    let findings = tokio::task::spawn_blocking(move || {
+        // Rows naming orders or refunds outside the period (an old order paid late, a refund of
+        // an old order): fetched in one batched read from this blocking thread.
+        let mut lookup = |numbers: Vec<String>, nos: Vec<String>| {
+            handle.block_on(async {
+                let mut tx = store_match.begin_read().await?;
+                let orders = q::orders_by_numbers(&mut tx, &numbers).await?;
+                let refunds = q::refunds_by_request_nos(&mut tx, &nos).await?;
+                tx.rollback().await?;
+                Ok::<_, ReconError>((orders, refunds))
+            })
+        };
+        match_bill(
+            &bill.rows,
+            &mut ledger,
+            period.start(),
+            period.end(),
+            &ctl_match,
+            &mut lookup,
+        )
+    })
+    .await
+    .map_err(|e| ReconError::Refused(format!("matching stopped: {e}")))??;
     ctl.check()?;
     ctl.report("store", 0, 1);
     let run_id = save(desk, period, started, &meta, &findings).await?;
     ctl.report("store", 1, 1);
-    Ok(RunOutcome::Reconciled(load(store, run_id).await?))
+    Ok(RunOutcome::Reconciled(Box::new(load(store, run_id).await?)))
 }
 
 async fn load_ledger(store: &Store, period: Period, ctl: &Control) -> ReconResult<Ledger> {
@@ -195,69 +257,65 @@ async fn load_ledger(store: &Store, period: Period, ctl: &Control) -> ReconResul
     let (start, end) = (period.start(), period.end());
     let mut n = 0u64;
     let mut cancelled = false;
-    q::stream_period_orders(store, start - chrono::Duration::days(CREATED_SLACK_DAYS), start, end, |number, key| {
-        ledger.add_order(number, key);
-        n += 1;
-        if n.is_multiple_of(PROGRESS_EVERY) {
-            ctl.report("load orders", n, 0);
-            cancelled = ctl.cancelled();
-        }
-        !cancelled
-    })
+    q::stream_period_orders(
+        store,
+        start - chrono::Duration::days(CREATED_SLACK_DAYS),
+        start,
+        end,
+        |number, key| {
+            ledger.add_order(number, key);
+            n += 1;
+            if n.is_multiple_of(PROGRESS_EVERY) {
+                ctl.report("load orders", n, 0);
+                cancelled = ctl.cancelled();
+            }
+            !cancelled
+        },
+    )
     .await?;
     ctl.check()?;
     // A refund asked for just before midnight may be recorded after it: one day of slack.
     let created_to = end + chrono::Duration::days(1);
-    q::stream_period_refunds(store, start - chrono::Duration::days(REFUND_SLACK_DAYS), created_to, |r| {
-        ledger.add_refund(r);
-        true
-    })
+    q::stream_period_refunds(
+        store,
+        start - chrono::Duration::days(REFUND_SLACK_DAYS),
+        created_to,
+        |r| {
+            ledger.add_refund(r);
+            true
+        },
+    )
     .await?;
     ctl.report("load orders", n, n);
     Ok(ledger)
 }
 
-/// Orders and refunds the bill names that the period queries did not bring (old orders,
-/// refunds of old orders): batched look-ups, a few rows each.
-async fn add_leftovers(store: &Store, bill: &Bill, ledger: &mut Ledger) -> ReconResult<()> {
-    let mut numbers: Vec<String> = bill
-        .rows
-        .iter()
-        .filter(|r| !r.out_trade_no.is_empty() && !ledger.has_order(&r.out_trade_no))
-        .map(|r| r.out_trade_no.clone())
-        .collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    let mut nos: Vec<String> =
-        bill.rows.iter().filter_map(|r| r.out_request_no.clone()).filter(|n| !ledger.has_refund(n)).collect();
-    nos.sort_unstable();
-    nos.dedup();
-    if numbers.is_empty() && nos.is_empty() {
-        return Ok(());
-    }
-    let mut tx = store.begin_read().await?;
-    for (number, key) in q::orders_by_numbers(&mut tx, &numbers).await? {
-        ledger.add_order(number, key);
-    }
-    for r in q::refunds_by_request_nos(&mut tx, &nos).await? {
-        ledger.add_refund(r);
-    }
-    tx.rollback().await?;
-    Ok(())
-}
-
 fn last_day(p: Period) -> String {
-    p.end_day().pred_opt().unwrap_or(p.end_day()).format("%Y-%m-%d").to_string()
+    p.end_day()
+        .pred_opt()
+        .unwrap_or(p.end_day())
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
-async fn save(desk: &Desk, period: Period, started: NaiveDateTime, meta: &BillMeta, f: &Findings) -> ReconResult<i64> {
+async fn save(
+    desk: &Desk,
+    period: Period,
+    started: NaiveDateTime,
+    meta: &BillMeta,
+    f: &Findings,
+) -> ReconResult<i64> {
     let s = &f.summary;
     let counts = StoredCounts {
         categories: s.categories.iter().map(|(c, t)| (*c, t.count)).collect(),
         bill_rows: s.bill_rows,
     };
     let sums = StoredSums {
-        categories: s.categories.iter().map(|(c, t)| (*c, (t.bill_amount, t.order_amount))).collect(),
+        categories: s
+            .categories
+            .iter()
+            .map(|(c, t)| (*c, (t.bill_amount, t.order_amount)))
+            .collect(),
         days: s.days.clone(),
         total: s.total.clone(),
         bill: meta.clone(),
@@ -271,7 +329,11 @@ async fn save(desk: &Desk, period: Period, started: NaiveDateTime, meta: &BillMe
         period_start: period.first_day().format("%Y-%m-%d").to_string(),
         period_end: last_day(period),
         bill_checksum: meta.sha256.clone(),
-        status: if s.open == 0 { "clean".into() } else { "open".into() },
+        status: if s.open == 0 {
+            "clean".into()
+        } else {
+            "open".into()
+        },
         counts_json: json(&counts)?,
         sums_json: json(&sums)?,
     };
@@ -309,14 +371,22 @@ fn json<T: Serialize>(v: &T) -> ReconResult<String> {
 }
 
 fn corrupt(what: String) -> ReconError {
-    ReconError::Store(crate::error::StoreError::Corrupt(what))
+    crate::error::StoreError::Corrupt(what).into()
 }
 
 fn discrepancy(r: RowRecord) -> ReconResult<Discrepancy> {
-    let category = Category::parse(&r.category).ok_or_else(|| corrupt(format!("paydesk_recon_rows.category {:?}", r.category)))?;
+    let category = Category::parse(&r.category)
+        .ok_or_else(|| corrupt(format!("paydesk_recon_rows.category {:?}", r.category)))?;
     let detail: StoredDetail = match &r.detail {
-        Some(t) => serde_json::from_str(t).map_err(|e| corrupt(format!("paydesk_recon_rows {} detail: {e}", r.id)))?,
-        None => StoredDetail { out_request_no: None, at: None, subject: None, local_status: None, message: String::new() },
+        Some(t) => serde_json::from_str(t)
+            .map_err(|e| corrupt(format!("paydesk_recon_rows {} detail: {e}", r.id)))?,
+        None => StoredDetail {
+            out_request_no: None,
+            at: None,
+            subject: None,
+            local_status: None,
+            message: String::new(),
+        },
     };
     Ok(Discrepancy {
         id: Some(r.id),
@@ -339,31 +409,53 @@ fn discrepancy(r: RowRecord) -> ReconResult<Discrepancy> {
 }
 
 fn period_of(run: &RunRecord) -> ReconResult<Period> {
-    let bad = || corrupt(format!("paydesk_recon_runs {} period {}..{}", run.id, run.period_start, run.period_end));
-    let start = chrono::NaiveDate::parse_from_str(&run.period_start, "%Y-%m-%d").map_err(|_| bad())?;
+    let bad = || {
+        corrupt(format!(
+            "paydesk_recon_runs {} period {}..{}",
+            run.id, run.period_start, run.period_end
+        ))
+    };
+    let start =
+        chrono::NaiveDate::parse_from_str(&run.period_start, "%Y-%m-%d").map_err(|_| bad())?;
     let last = chrono::NaiveDate::parse_from_str(&run.period_end, "%Y-%m-%d").map_err(|_| bad())?;
     let end = last.succ_opt().ok_or_else(bad)?;
-    Period::of_range(start.and_time(chrono::NaiveTime::MIN), end.and_time(chrono::NaiveTime::MIN)).ok_or_else(bad)
+    Period::of_range(
+        start.and_time(chrono::NaiveTime::MIN),
+        end.and_time(chrono::NaiveTime::MIN),
+    )
+    .ok_or_else(bad)
 }
 
 /// Reopens a stored run: summary, bill, every discrepancy and what was done about it.
 pub async fn load(store: &Store, run_id: i64) -> ReconResult<RunReport> {
     let mut tx = store.begin_read().await?;
-    let run = q::get_run(&mut tx, run_id).await?.ok_or(ReconError::RunNotFound(run_id))?;
+    let run = q::get_run(&mut tx, run_id)
+        .await?
+        .ok_or(ReconError::RunNotFound(run_id))?;
     let rows = q::rows_of_run(&mut tx, run_id).await?;
     tx.rollback().await?;
     let counts: StoredCounts = serde_json::from_str(run.counts_json.as_deref().unwrap_or("{}"))
         .map_err(|e| corrupt(format!("paydesk_recon_runs {run_id} counts: {e}")))?;
     let sums: StoredSums = serde_json::from_str(run.sums_json.as_deref().unwrap_or("{}"))
         .map_err(|e| corrupt(format!("paydesk_recon_runs {run_id} sums: {e}")))?;
-    let discrepancies = rows.into_iter().map(discrepancy).collect::<ReconResult<Vec<_>>>()?;
+    let discrepancies = rows
+        .into_iter()
+        .map(discrepancy)
+        .collect::<ReconResult<Vec<_>>>()?;
     let open = discrepancies.iter().filter(|d| d.open()).count() as u64;
     let categories = counts
         .categories
         .iter()
         .map(|(c, n)| {
             let (bill_amount, order_amount) = sums.categories.get(c).copied().unwrap_or_default();
-            (*c, CategoryTotals { count: *n, bill_amount, order_amount })
+            (
+                *c,
+                CategoryTotals {
+                    count: *n,
+                    bill_amount,
+                    order_amount,
+                },
+            )
         })
         .collect();
     Ok(RunReport {
@@ -373,15 +465,29 @@ pub async fn load(store: &Store, run_id: i64) -> ReconResult<RunReport> {
         profile: run.profile,
         started_time: run.started_time,
         finished_time: run.finished_time,
-        status: if open == 0 { "clean".into() } else { "open".into() },
+        status: if open == 0 {
+            "clean".into()
+        } else {
+            "open".into()
+        },
         bill: sums.bill,
-        summary: Summary { categories, days: sums.days, total: sums.total, bill_rows: counts.bill_rows, open },
+        summary: Summary {
+            categories,
+            days: sums.days,
+            total: sums.total,
+            bill_rows: counts.bill_rows,
+            open,
+        },
         discrepancies,
     })
 }
 
 /// Runs, newest first.
-pub async fn list(store: &Store, period: Option<Period>, limit: i64) -> ReconResult<Vec<RunSummary>> {
+pub async fn list(
+    store: &Store,
+    period: Option<Period>,
+    limit: i64,
+) -> ReconResult<Vec<RunSummary>> {
     let mut tx = store.begin_read().await?;
     let start = period.map(|p| p.first_day().format("%Y-%m-%d").to_string());
     let runs = q::list_runs(&mut tx, start.as_deref(), limit).await?;
@@ -389,7 +495,10 @@ pub async fn list(store: &Store, period: Option<Period>, limit: i64) -> ReconRes
     Ok(runs
         .into_iter()
         .map(|r| RunSummary {
-            period: period_of(&r).map_or_else(|_| format!("{}..{}", r.period_start, r.period_end), |p| p.to_string()),
+            period: period_of(&r).map_or_else(
+                |_| format!("{}..{}", r.period_start, r.period_end),
+                |p| p.to_string(),
+            ),
             run_id: r.id,
             started_time: r.started_time,
             operator: r.operator,
@@ -404,10 +513,20 @@ pub async fn compare(store: &Store, earlier: i64, later: i64) -> ReconResult<Run
     let a = load(store, earlier).await?;
     let b = load(store, later).await?;
     let open_in = |r: &RunReport| -> HashMap<_, Discrepancy> {
-        r.discrepancies.iter().filter(|d| d.open()).map(|d| (d.key(), d.clone())).collect()
+        r.discrepancies
+            .iter()
+            .filter(|d| d.open())
+            .map(|d| (d.key(), d.clone()))
+            .collect()
     };
     let (open_a, open_b) = (open_in(&a), open_in(&b));
-    let mut diff = RunDiff { earlier, later, resolved: Vec::new(), new: Vec::new(), still_open: Vec::new() };
+    let mut diff = RunDiff {
+        earlier,
+        later,
+        resolved: Vec::new(),
+        new: Vec::new(),
+        still_open: Vec::new(),
+    };
     for d in a.discrepancies.iter().filter(|d| d.open()) {
         if !open_b.contains_key(&d.key()) {
             diff.resolved.push(d.clone());
