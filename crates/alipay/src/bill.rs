@@ -519,8 +519,8 @@ fn norm_header(s: &str) -> String {
         .collect()
 }
 
-/// The 25 columns of Alipay's standard detail layout.
-const STANDARD: [&str; 25] = [
+/// The 25 columns of Alipay's standard detail layout (the simulator writes its bills with them).
+pub const DETAIL_COLUMNS: [&str; 25] = [
     "支付宝交易号",
     "商户订单号",
     "业务类型",
@@ -597,7 +597,7 @@ impl Columns {
             remark: opt("备注"),
             extra: names
                 .iter()
-                .filter(|n| !n.is_empty() && !STANDARD.contains(&n.as_str()))
+                .filter(|n| !n.is_empty() && !DETAIL_COLUMNS.contains(&n.as_str()))
                 .cloned()
                 .collect(),
         })
