@@ -20,15 +20,18 @@ pub mod response;
 pub mod sign;
 pub mod trade;
 
+pub use callback::{
+    CallbackError, CallbackInput, CallbackKind, VerifiedCallback, parse_callback, verify_callback,
+    verify_callback_with_hint,
+};
 pub use cert::{CertError, CertMode};
+pub use client::{GatewayClient, GatewayConfig, GatewayError, RefundRequest, TransportKind};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use keys::{KeyError, PrivateKey, PublicKey};
 pub use money::{Amount, AmountError};
 pub use params::Params;
 pub use pay::{PayError, PayProduct, PayRequest, pay_form, pay_link, signed_pay_params};
 pub use request::{AppIdentity, Urls};
-pub use sign::{SignError, SignType};
-pub use callback::{CallbackError, CallbackInput, CallbackKind, VerifiedCallback, parse_callback, verify_callback, verify_callback_with_hint};
-pub use trade::{TradeRef, TradeStatus};
-pub use client::{GatewayClient, GatewayConfig, GatewayError, RefundRequest, TransportKind};
 pub use response::{ResponseError, VerifiedResponse, verify_response};
+pub use sign::{SignError, SignType};
+pub use trade::{TradeRef, TradeStatus};

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::db::{Query, Store};
 use crate::error::Result;
 use crate::ident::q;
-use crate::rows::{CourseRow, CouponRow, UserRow, coupon_cols, course_cols, user_cols};
+use crate::rows::{CouponRow, CourseRow, UserRow, coupon_cols, course_cols, user_cols};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CouponChoice {
@@ -36,7 +36,14 @@ pub async fn test_order_choices(store: &Store, limit: i64) -> Result<TestOrderCh
     let mut tx = store.begin_read().await?;
     let n = tx.names().clone();
     let users = tx
-        .fetch_all(Query::new(format!("SELECT {} FROM {} u WHERE u.is_active = 1 ORDER BY u.id LIMIT ?", user_cols("u"), n.users)).bind(limit))
+        .fetch_all(
+            Query::new(format!(
+                "SELECT {} FROM {} u WHERE u.is_active = 1 ORDER BY u.id LIMIT ?",
+                user_cols("u"),
+                n.users
+            ))
+            .bind(limit),
+        )
         .await?
         .iter()
         .map(UserRow::from_row)
@@ -75,8 +82,18 @@ pub async fn test_order_choices(store: &Store, limit: i64) -> Result<TestOrderCh
         .await?;
     let coupons = rows
         .iter()
-        .map(|r| Ok(CouponChoice { coupon_log_id: r.i64("log_id")?, user_id: r.i64("log_user_id")?, coupon: CouponRow::from_row(r)? }))
+        .map(|r| {
+            Ok(CouponChoice {
+                coupon_log_id: r.i64("log_id")?,
+                user_id: r.i64("log_user_id")?,
+                coupon: CouponRow::from_row(r)?,
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     tx.rollback().await?;
-    Ok(TestOrderChoices { users, courses, coupons })
+    Ok(TestOrderChoices {
+        users,
+        courses,
+        coupons,
+    })
 }
