@@ -122,6 +122,39 @@ fn bench_filters_over_a_million_orders() {
             ),
         ),
         (
+            "refund partial",
+            f(
+                json!([]),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                "partial",
+                Value::Null,
+            ),
+        ),
+        (
+            "refund full",
+            f(
+                json!([]),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                "full",
+                Value::Null,
+            ),
+        ),
+        (
+            "refund pending",
+            f(
+                json!([]),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                "pending",
+                Value::Null,
+            ),
+        ),
+        (
             "no refunds",
             f(
                 json!([]),
@@ -135,24 +168,31 @@ fn bench_filters_over_a_million_orders() {
     ];
     let mut worst = 0u128;
     for (name, filter) in cases {
-        let mut best = u128::MAX;
-        for _ in 0..3 {
+        // The first call is what an operator sees after changing a filter; the best of three
+        // is the warm figure.
+        let (mut first, mut best, mut rows) = (0u128, u128::MAX, 0usize);
+        for i in 0..3 {
             let t = Instant::now();
             let page = call(
                 "orders_list",
                 json!({ "filter": filter, "page": { "after": null, "limit": 50 } }),
             );
-            best = best.min(t.elapsed().as_micros());
-            assert!(page["rows"].is_array());
+            let us = t.elapsed().as_micros();
+            if i == 0 {
+                first = us;
+            }
+            best = best.min(us);
+            rows = page["rows"].as_array().map_or(0, Vec::len);
         }
-        worst = worst.max(best);
+        worst = worst.max(first);
         println!(
-            "{name:<28} {:>8.1} ms to the first 50 rows",
+            "{name:<28} {:>8.1} ms first, {:>8.1} ms warm, {rows:>3} rows",
+            first as f64 / 1000.0,
             best as f64 / 1000.0
         );
     }
     println!(
-        "worst filter: {:.1} ms (target < 200 ms)",
+        "worst filter (first call): {:.1} ms (target < 200 ms)",
         worst as f64 / 1000.0
     );
 }

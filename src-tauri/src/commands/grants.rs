@@ -80,19 +80,20 @@ pub async fn grant_revoke<R: Runtime>(
 #[tauri::command]
 pub async fn grant_duplicates(state: State<'_, AppState>) -> IpcResult<Vec<GrantDuplicate>> {
     let a = state.current().await?;
-    let dups = grant::duplicates(&a.desk, 1000).await?;
+    let dups = paydesk_core::grant_duplicates::named_duplicates(&a.desk, 1000).await?;
     Ok(dups
         .into_iter()
         .map(|d| GrantDuplicate {
             user_id: d.user_id,
-            username: String::new(),
+            username: d.username,
             course_id: d.course_id,
-            course_name: format!("course {}", d.course_id),
+            course_name: d.course_name,
             grant_ids: d.grant_ids,
         })
         .collect())
 }
 
+/// Merges the one (user, course) the operator clicked.
 #[tauri::command]
 pub async fn grant_merge<R: Runtime>(
     app: AppHandle<R>,
@@ -102,26 +103,17 @@ pub async fn grant_merge<R: Runtime>(
     reason: String,
 ) -> IpcResult<GrantMergeResult> {
     let a = state.current().await?;
-    // Core merges every duplicate pair in one run (one transaction per pair); the answer names
-    // the pair the operator clicked.
-    let r = grant::merge_duplicates(&a.desk, &reason, |_, _| {}).await?;
+    let merged = grant::merge_pair(&a.desk, user_id, course_id, &reason).await?;
     changed(&app, ChangedEntity::Grant, None);
-    let mine = r
-        .merged
-        .iter()
-        .find(|m| m.user_id == user_id && m.course_id == course_id);
-    Ok(match mine {
+    Ok(match merged {
         Some(m) => GrantMergeResult {
             changed: true,
-            message: format!(
-                "kept grant {}, removed {:?} ({} pair(s) merged in this run)",
-                m.kept, m.removed, r.pairs
-            ),
+            message: format!("kept grant {}, removed {:?}", m.kept, m.removed),
             kept: m.kept,
-            removed: m.removed.clone(),
+            removed: m.removed,
         },
         None => GrantMergeResult {
-            changed: r.pairs > 0,
+            changed: false,
             message: format!(
                 "user {user_id} has no duplicate grants of course {course_id}: nothing to merge"
             ),

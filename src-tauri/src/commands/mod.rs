@@ -11,7 +11,7 @@ pub mod verify;
 
 use paydesk_core::browse;
 use paydesk_core::desk::{Desk, ProfileKind};
-use paydesk_core::ops::{self, OrderRef};
+use paydesk_core::ops::OrderRef;
 use paydesk_core::rows;
 
 use crate::dto::orders::OrderRow;
@@ -35,11 +35,7 @@ pub fn order_ref(number: &str) -> IpcResult<OrderRef> {
 
 /// One order by number (core refuses a number used by two orders).
 pub async fn find_order(desk: &Desk, number: &str) -> IpcResult<rows::OrderRow> {
-    let r = order_ref(number)?;
-    let mut tx = desk.store.begin_read().await?;
-    let found = ops::find_order(&mut tx, &r).await;
-    tx.rollback().await?;
-    Ok(found?)
+    Ok(paydesk_core::lookup::order(&desk.store, &order_ref(number)?).await?)
 }
 
 /// The order as the Orders table shows it, read again after a change.

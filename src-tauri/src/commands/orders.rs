@@ -21,12 +21,7 @@ pub async fn orders_list(
     check_limit(page.limit)?;
     let a = state.current().await?;
     let p = browse::orders(&a.desk.store, &filter.to_core(&page)?).await?;
-    let rows = p
-        .orders
-        .iter()
-        .map(OrderRow::from_item)
-        .filter(|r| filter.keeps(r))
-        .collect();
+    let rows = p.orders.iter().map(OrderRow::from_item).collect();
     Ok(OrderPage {
         rows,
         next: p.next.map(|c| c.to_string()),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use paydesk_core::browse::UserRef;
 use paydesk_core::desk::Desk;
-use paydesk_core::{DeletedColumn, OpenMode, Store, StoreConfig, admin, queries, rows};
+use paydesk_core::{DeletedColumn, OpenMode, Store, StoreConfig, admin, rows};
 use tauri::{AppHandle, Runtime, State};
 
 use crate::config::{self, model::Profile};
@@ -127,14 +127,7 @@ pub async fn profile_test_connection(
 
 /// A user by id, mobile or username.
 pub async fn find_user(desk: &Desk, u: &UserRef) -> IpcResult<rows::UserRow> {
-    let mut tx = desk.store.begin_read().await?;
-    let found = match u {
-        UserRef::Id(id) => queries::users::get(&mut tx, *id).await,
-        UserRef::Mobile(m) => queries::users::find_by_mobile(&mut tx, m).await,
-        UserRef::Username(n) => queries::users::find_by_username(&mut tx, n).await,
-    };
-    tx.rollback().await?;
-    found?.ok_or_else(|| IpcError::not_found(format!("user {u:?} not found")))
+    Ok(paydesk_core::lookup::user(&desk.store, u).await?)
 }
 
 fn path_text(p: &Option<PathBuf>) -> Option<String> {

@@ -3,9 +3,10 @@
 use alipay::parse_callback;
 use paydesk_core::desk::Desk;
 use paydesk_core::ops::{OpsError, Outcome, settle as core_settle};
+use paydesk_core::verify_report;
 use tauri::{AppHandle, Runtime, State};
 
-use super::{find_order, require_confirm};
+use super::require_confirm;
 use crate::dto::events::ChangedEntity;
 use crate::dto::orders::OrderRow;
 use crate::dto::verify::*;
@@ -35,94 +36,36 @@ pub async fn verify_inputs(
     Ok(out)
 }
 
-/// One verdict: alipay's verification (with its hint) and how the claimed order compares.
+/// One verdict, decided in core; here only its shape for the UI.
 async fn report(desk: &Desk, index: u32, input: String) -> IpcResult<VerifyReport> {
-    let gw = desk.gateway()?;
-    let parsed = match parse_callback(&input) {
-        Ok(p) => p,
-        Err(e) => {
-            return Ok(VerifyReport {
-                index,
-                input,
-                valid: false,
-                kind: VerifyKind::Unknown,
-                reason: Some(e.to_string()),
-                hint: None,
-                canonical: None,
-                fields: Vec::new(),
-                order: None,
-            });
-        }
-    };
-    let breakdown = parsed.breakdown();
-    let claimed = |k: &str| parsed.get(k).map(str::to_string);
-    let (out_trade_no, total_amount, app_id, seller_id) = (
-        claimed("out_trade_no"),
-        claimed("total_amount"),
-        claimed("app_id"),
-        claimed("seller_id"),
-    );
-    let app_public = gw.app.private_key.public_key().clone();
-    let verdict = parsed.verify_with_hint(gw.alipay_public_key(), Some(&app_public));
-    let (valid, reason) = match &verdict {
-        Ok(_) => (true, None),
-        Err(e) => (false, Some(e.to_string())),
-    };
-    let hint = if breakdown.notes.is_empty() {
-        None
-    } else {
-        Some(breakdown.notes.join("; "))
-    };
-    let order = match out_trade_no {
-        None => None,
-        Some(number) => Some(match find_order(desk, &number).await {
-            Ok(o) => VerifyOrderMatch {
-                order_number: number,
-                exists: true,
-                status: Some(o.order_status.code()),
-                status_label: Some(o.order_status.label_zh()),
-                real_price: Some(money(o.real_price)),
-                amount_matches: total_amount
-                    .map(|t| t.parse::<rust_decimal::Decimal>().ok() == Some(o.real_price)),
-                app_id_matches: app_id.map(|x| x == gw.app.app_id),
-                seller_id_matches: seller_id.map(|x| x == gw.seller_id),
-            },
-            Err(e)
-                if e.code == crate::error::IpcErrorCode::NotFound
-                    || e.code == crate::error::IpcErrorCode::InvalidInput =>
-            {
-                VerifyOrderMatch {
-                    order_number: number,
-                    exists: false,
-                    status: None,
-                    status_label: None,
-                    real_price: None,
-                    amount_matches: None,
-                    app_id_matches: app_id.map(|x| x == gw.app.app_id),
-                    seller_id_matches: seller_id.map(|x| x == gw.seller_id),
-                }
-            }
-            Err(e) => return Err(e),
-        }),
-    };
+    let r = verify_report::verify_report(desk, &input).await?;
     Ok(VerifyReport {
         index,
         input,
-        valid,
-        kind: breakdown.kind.into(),
-        reason,
-        hint,
-        canonical: Some(breakdown.canonical),
-        fields: breakdown
+        valid: r.valid,
+        kind: r.kind.into(),
+        reason: r.reason,
+        hint: r.hint,
+        canonical: r.canonical,
+        fields: r
             .fields
             .into_iter()
             .map(|f| VerifyField {
                 name: f.name,
-                value: f.decoded,
+                value: f.value,
                 signed: f.signed,
             })
             .collect(),
-        order,
+        order: r.order.map(|o| VerifyOrderMatch {
+            exists: o.exists(),
+            status: o.status.map(|s| s.code()),
+            status_label: o.status.map(|s| s.label_zh()),
+            real_price: o.real_price.map(money),
+            amount_matches: o.amount_matches,
+            app_id_matches: o.app_id_matches,
+            seller_id_matches: o.seller_id_matches,
+            order_number: o.order_number,
+        }),
     })
 }
 

@@ -16,6 +16,9 @@ pub struct GrantRow {
     pub course_name: String,
     pub created_time: String,
     pub study_time: i64,
+    /// Revoked: soft-deleted on the platform, or removed by a full refund (that row is gone; the
+    /// order detail shows it from the refund's audit row).
+    pub revoked: bool,
 }
 
 impl GrantRow {
@@ -32,6 +35,7 @@ impl GrantRow {
                 .unwrap_or_else(|| format!("course {}", g.course_id)),
             created_time: time(g.base.created_time),
             study_time: g.study_time,
+            revoked: g.base.is_deleted,
         }
     }
 }

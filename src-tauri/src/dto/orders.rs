@@ -1,7 +1,7 @@
 //! Orders: list, detail, test orders, pay links, close/expire.
 
 use paydesk_core::browse::{self, OrderListItem, UserRef};
-use paydesk_core::domain::{OrderStatus, RefundStatus};
+use paydesk_core::domain::OrderStatus;
 use paydesk_core::rows;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -22,18 +22,13 @@ pub enum RefundState {
     Pending,
 }
 
-impl RefundState {
-    /// What the Orders table shows: an unresolved refund first (it needs attention), then how
-    /// much of the paid price went back.
-    pub fn of(real_price: Decimal, refunded: Decimal, unresolved: bool) -> Self {
-        if unresolved {
-            RefundState::Pending
-        } else if refunded <= Decimal::ZERO {
-            RefundState::None
-        } else if refunded >= real_price {
-            RefundState::Full
-        } else {
-            RefundState::Partial
+impl From<browse::RefundState> for RefundState {
+    fn from(s: browse::RefundState) -> Self {
+        match s {
+            browse::RefundState::None => RefundState::None,
+            browse::RefundState::Partial => RefundState::Partial,
+            browse::RefundState::Full => RefundState::Full,
+            browse::RefundState::Pending => RefundState::Pending,
         }
     }
 }
@@ -66,22 +61,9 @@ pub struct PageRequest {
     pub limit: u32,
 }
 
-/// How the UI's one "user" box is read: 11 digits starting with 1 is a mobile, other digits an
-/// id, anything else a username.
+/// The UI's one "user" box: id, mobile or username (core decides which).
 pub fn user_ref(text: &str) -> Option<UserRef> {
-    let t = text.trim();
-    if t.is_empty() {
-        return None;
-    }
-    if t.bytes().all(|b| b.is_ascii_digit()) {
-        if t.len() == 11 && t.starts_with('1') {
-            return Some(UserRef::Mobile(t.to_string()));
-        }
-        if let Ok(id) = t.parse::<i64>() {
-            return Some(UserRef::Id(id));
-        }
-    }
-    Some(UserRef::Username(t.to_string()))
+    paydesk_core::lookup::user_ref(text)
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {
@@ -115,28 +97,15 @@ impl OrderFilter {
                 .transpose()?,
             refund: match self.refund {
                 RefundFilterState::Any => None,
-                RefundFilterState::None => Some(browse::RefundFilter::None),
-                RefundFilterState::Pending => {
-                    Some(browse::RefundFilter::State(RefundStatus::Pending))
-                }
-                // Core knows refunds by status; partial vs full is told apart on the page.
-                RefundFilterState::Partial | RefundFilterState::Full => {
-                    Some(browse::RefundFilter::State(RefundStatus::Succeeded))
-                }
+                RefundFilterState::None => Some(browse::RefundState::None.filter()),
+                RefundFilterState::Partial => Some(browse::RefundState::Partial.filter()),
+                RefundFilterState::Full => Some(browse::RefundState::Full.filter()),
+                RefundFilterState::Pending => Some(browse::RefundState::Pending.filter()),
             },
             include_deleted: false,
             after,
             limit: page.limit,
         })
-    }
-
-    /// Rows the core filter cannot tell apart (partial vs full refunds).
-    pub fn keeps(&self, row: &OrderRow) -> bool {
-        match self.refund {
-            RefundFilterState::Partial => row.refund_state == RefundState::Partial,
-            RefundFilterState::Full => row.refund_state == RefundState::Full,
-            _ => true,
-        }
     }
 }
 
@@ -179,23 +148,22 @@ impl OrderRow {
             pay_time: opt_time(o.pay_time),
             created_time: time(o.base.created_time),
             refunded: money(refunded),
-            refund_state: RefundState::of(o.real_price, refunded, unresolved),
+            refund_state: browse::RefundState::of(o.real_price, refunded, unresolved).into(),
         }
     }
 
     pub fn from_item(i: &OrderListItem) -> Self {
         let mut r = OrderRow::new(&i.order, None, i.refunded, i.refund_unresolved);
+        r.refund_state = i.refund_state().into();
         r.username = i.username.clone().unwrap_or_default();
         r.mobile = i.mobile.clone().unwrap_or_default();
         r
     }
 
     pub fn from_detail(d: &browse::OrderDetail) -> Self {
-        let unresolved = d
-            .refunds
-            .iter()
-            .any(|r| matches!(r.status, RefundStatus::Pending | RefundStatus::Unknown));
-        OrderRow::new(&d.order, d.user.as_ref(), d.refunded, unresolved)
+        let mut r = OrderRow::new(&d.order, d.user.as_ref(), d.refunded, false);
+        r.refund_state = d.refund_state().into();
+        r
     }
 }
 
@@ -298,6 +266,21 @@ impl OrderDetail {
                 .grants
                 .iter()
                 .map(|g| GrantRow::new(g, &username))
+                .chain(d.revoked_grants.iter().map(|g| {
+                    GrantRow {
+                        id: g.grant_id,
+                        user_id: g.user_id,
+                        username: username.clone(),
+                        course_id: g.course_id,
+                        course_name: g
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| format!("course {}", g.course_id)),
+                        created_time: opt_time(g.created_time).unwrap_or_default(),
+                        study_time: 0,
+                        revoked: true,
+                    }
+                }))
                 .collect(),
             refunds: d.refunds.iter().map(RefundRow::from_core).collect(),
             audit: d.audit.iter().map(AuditRow::from_core).collect(),
@@ -425,26 +408,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_user_box_reads_mobiles_ids_and_names() {
+    fn partial_and_full_refund_filters_go_to_core_sql() {
+        let mut f = OrderFilter {
+            status: vec![],
+            from: None,
+            to: None,
+            user: None,
+            number_prefix: None,
+            min_amount: None,
+            max_amount: None,
+            refund: RefundFilterState::Partial,
+        };
+        let page = PageRequest {
+            after: None,
+            limit: 50,
+        };
         assert_eq!(
-            user_ref("13800138000"),
-            Some(UserRef::Mobile("13800138000".into()))
+            f.to_core(&page).unwrap().refund,
+            Some(browse::RefundFilter::Partial)
         );
-        assert_eq!(user_ref(" 42 "), Some(UserRef::Id(42)));
-        assert_eq!(user_ref("alice"), Some(UserRef::Username("alice".into())));
-        assert_eq!(user_ref("  "), None);
-    }
-
-    #[test]
-    fn refund_state_puts_unresolved_first() {
-        let p = Decimal::new(10000, 2);
-        assert_eq!(RefundState::of(p, Decimal::ZERO, false), RefundState::None);
+        f.refund = RefundFilterState::Full;
         assert_eq!(
-            RefundState::of(p, Decimal::new(100, 2), false),
-            RefundState::Partial
+            f.to_core(&page).unwrap().refund,
+            Some(browse::RefundFilter::Full)
         );
-        assert_eq!(RefundState::of(p, p, false), RefundState::Full);
-        assert_eq!(RefundState::of(p, p, true), RefundState::Pending);
+        f.refund = RefundFilterState::Pending;
+        assert_eq!(
+            f.to_core(&page).unwrap().refund,
+            Some(browse::RefundFilter::Unresolved)
+        );
     }
 
     #[test]

@@ -16,26 +16,42 @@ fn env(k: &str) -> String {
 }
 
 /// tauri-driver, stopped with SIGTERM (SIGKILL would orphan WebKitWebDriver on its port).
-struct Driver(tokio::process::Child);
+/// Both ports are free ones picked here, so two runs on one machine (a helper's and `make test`)
+/// do not take each other's session.
+struct Driver(tokio::process::Child, u16);
+
+/// Two distinct free loopback ports (both held while picking, so they cannot be the same).
+fn free_ports() -> R<(u16, u16)> {
+    let a = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let b = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok((a.local_addr()?.port(), b.local_addr()?.port()))
+}
 
 impl Driver {
     async fn start() -> R<Driver> {
+        let (port, native) = free_ports()?;
         let child = tokio::process::Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(false)
             .spawn()?;
         let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect("127.0.0.1:4444")
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_err()
         {
             if Instant::now() > deadline {
-                return Err("tauri-driver did not listen on 4444".into());
+                return Err(format!("tauri-driver did not listen on {port}").into());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok(Driver(child))
+        Ok(Driver(child, port))
     }
 
     async fn stop(mut self) {
@@ -132,6 +148,17 @@ impl Ui {
 
     /// Two animation frames first, or the shot can show the previous frame.
     async fn shot(&self, name: &str, to_docs: bool) -> R {
+        if to_docs {
+            // A toast ("switched to live", "refund succeeded") would cover the page's own header.
+            let _ = self
+                .until(
+                    "toasts to go",
+                    "return !document.querySelector('.el-message');",
+                    vec![],
+                    8,
+                )
+                .await;
+        }
         self.c.execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));", vec![]).await?;
         let png = self.c.screenshot().await?;
         std::fs::write(self.artifacts.join(format!("{name}.png")), &png)?;
@@ -141,92 +168,151 @@ impl Ui {
         Ok(())
     }
 
+    /// Scrolls an element into the middle of the view (for a shot of what is below the fold).
+    async fn scroll_to(&self, css: &str, block: &str) -> R {
+        let el = json!(self.wait(css).await?);
+        self.c
+            .execute(
+                "arguments[0].scrollIntoView({block: arguments[1]});",
+                vec![el, json!(block)],
+            )
+            .await?;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        Ok(())
+    }
+
     async fn nav(&self, view: &str) -> R {
         self.click(&tid(&format!("nav-{view}"))).await
     }
 
-    /// Picks the n-th option of an Element Plus select (its dropdown is appended to <body>).
-    async fn pick(&self, select: &str, nth: usize) -> R {
+    /// Picks the n-th visible option of an Element Plus select (its dropdown is teleported to
+    /// <body>), in one script: a WebDriver round trip per option is seconds over 500 options.
+    /// With `min_credit`, only options whose `data-credit` is at least that count.
+    async fn pick(&self, select: &str, nth: usize, min_credit: i64) -> R {
         self.click(&tid(select)).await?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let items = self
-            .c
-            .find_all(Locator::Css(
-                ".el-select-dropdown:not([style*='display: none']) .el-select-dropdown__item",
-            ))
-            .await?;
-        let mut visible = Vec::new();
-        for i in items {
-            if i.is_displayed().await.unwrap_or(false) {
-                visible.push(i);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let picked = self
+                .c
+                .execute(
+                    "const input = document.querySelector(arguments[2] + ' input'); \
+                     const box = input && document.getElementById(input.getAttribute('aria-controls')); \
+                     if (!box) return null; \
+                     const items = [...box.querySelectorAll('.el-select-dropdown__item')] \
+                       .filter(i => i.offsetParent !== null && Number(i.dataset.credit ?? 0) >= arguments[1]); \
+                     if (!items.length) return null; \
+                     const i = items[Math.min(arguments[0], items.length - 1)]; i.click(); return i.textContent;",
+                    vec![json!(nth), json!(min_credit), json!(tid(select))],
+                )
+                .await?;
+            if !picked.is_null() {
+                break;
             }
+            if Instant::now() > deadline {
+                return Err(format!("{select} shows no option with credit >= {min_credit}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let n = visible.len();
-        visible
-            .into_iter()
-            .nth(nth.min(n.saturating_sub(1)))
-            .ok_or(format!("{select} has no options"))?
-            .click()
-            .await?;
         self.c
             .execute(
                 "document.activeElement && document.activeElement.blur(); document.body.click();",
                 vec![],
             )
             .await?;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
         Ok(())
     }
 
-    /// Test order through the Pay view; returns (order number, pay link).
-    async fn test_order(&self, user_nth: usize, course_nth: usize) -> R<(String, String)> {
-        self.nav("pay").await?;
-        // No link shown yet on a first visit: do not wait for one.
-        let before = match self.c.find(Locator::Css(&tid("pay-url"))).await {
-            Ok(_) => self.value(&tid("pay-url")).await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        let seen: Vec<String> = before
-            .split("out_trade_no%22%3A%22")
-            .nth(1)
-            .map(|r| r.chars().take_while(char::is_ascii_digit).collect())
-            .into_iter()
-            .collect();
-        self.wait(&tid("test-order-card")).await?;
-        self.pick("test-order-user", user_nth).await?;
-        self.pick("test-order-courses", course_nth).await?;
-        self.click(&tid("test-order-create")).await?;
-        let deadline = Instant::now() + Duration::from_secs(30);
+    /// Polls a script until it returns true.
+    async fn until(&self, what: &str, script: &str, args: Vec<Value>, secs: u64) -> R {
+        let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
-            let url = self.value(&tid("pay-url")).await.unwrap_or_default();
-            // pay-order is a select: read the number from the link's biz_content instead.
-            let number: String = url
-                .split("out_trade_no%22%3A%22")
-                .nth(1)
-                .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
-                .unwrap_or_default();
-            if url.contains("gateway.do") && !number.is_empty() && !seen.contains(&number) {
-                return Ok((number, url));
+            if self.c.execute(script, args.clone()).await? == json!(true) {
+                return Ok(());
             }
             if Instant::now() > deadline {
-                return Err("no pay link for the new test order".into());
+                return Err(format!("timed out after {secs} s waiting for {what}").into());
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
         }
+    }
+
+    /// Test order through the Pay view (with `credits` of the user's balance spent on it);
+    /// returns (order number, pay link).
+    async fn test_order(
+        &self,
+        user_nth: usize,
+        course_nth: usize,
+        credits: i64,
+    ) -> R<(String, String)> {
+        self.nav("pay").await?;
+        self.wait(&tid("test-order-card")).await?;
+        let before = self
+            .c
+            .execute(
+                "const e = document.querySelector('[data-testid=\"pay-link-result\"]'); return e ? e.dataset.order : '';",
+                vec![],
+            )
+            .await?;
+        self.pick("test-order-user", user_nth, credits).await?;
+        self.pick("test-order-courses", course_nth, credits).await?;
+        if credits > 0 {
+            self.fill(&tid("test-order-credits"), &credits.to_string())
+                .await?;
+        }
+        self.click(&tid("test-order-create")).await?;
+        self.until(
+            "the new order's pay link",
+            "const e = document.querySelector('[data-testid=\"pay-link-result\"]'); return !!e && !!e.dataset.order && e.dataset.order !== arguments[0];",
+            vec![before],
+            30,
+        )
+        .await?;
+        let number = self
+            .wait(&tid("pay-link-result"))
+            .await?
+            .attr("data-order")
+            .await?
+            .unwrap_or_default();
+        let url = self.value(&tid("pay-url")).await?;
+        if !url.contains("gateway.do") || !url.contains(&number) {
+            return Err(format!("pay link {url:?} is not for order {number}").into());
+        }
+        Ok((number, url))
+    }
+
+    fn sim_base(link: &str) -> String {
+        link.split("/gateway.do")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Makes the simulator's next notify fail its first `n` deliveries (retries come seconds
+    /// later at the app's speed-up), so a settle by hand gets there first.
+    async fn delay_next_notify(&self, link: &str, n: u32) -> R {
+        let r = self
+            .http
+            .post(format!("{}/sim/faults", Self::sim_base(link)))
+            .header("content-type", "application/json")
+            .body(json!({ "rule": format!("notify:notify-fail={n}") }).to_string())
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            return Err(format!("simulator refused the fault: {}", r.text().await?).into());
+        }
+        Ok(())
     }
 
     /// The buyer: opens the cashier (creates the trade), pays through the simulator's test hook.
     async fn pay(&self, link: &str, number: &str) -> R<String> {
         let cashier = self.http.get(link).send().await?;
-        assert!(
-            cashier.status().as_u16() < 400,
-            "cashier: {}",
-            cashier.status()
-        );
-        let base = link.split("/gateway.do").next().unwrap_or_default();
+        if cashier.status().as_u16() >= 400 {
+            return Err(format!("cashier: {}", cashier.status()).into());
+        }
         let r = self
             .http
-            .post(format!("{base}/sim/pay"))
+            .post(format!("{}/sim/pay", Self::sim_base(link)))
             .header("content-type", "application/json")
             .body(json!({ "out_trade_no": number }).to_string())
             .send()
@@ -238,16 +324,78 @@ impl Ui {
             .to_string())
     }
 
+    /// Pastes inputs into Verify and runs it; waits for `n` verdicts.
+    async fn verify(&self, inputs: &[&str]) -> R {
+        self.nav("verify").await?;
+        self.fill(&tid("verify-input"), &inputs.join("\n")).await?;
+        self.click(&tid("verify-run")).await?;
+        self.until(
+            "the verdicts",
+            "return document.querySelectorAll('[data-testid^=\"verdict-\"][data-valid]').length === arguments[0];",
+            vec![json!(inputs.len())],
+            30,
+        )
+        .await
+    }
+
+    /// Data attribute `attr` of every element matching `css`, in document order.
+    async fn attrs(&self, css: &str, attr: &str) -> R<Vec<String>> {
+        let v = self
+            .c
+            .execute(
+                "return [...document.querySelectorAll(arguments[0])].map(e => e.getAttribute(arguments[1]) ?? '');",
+                vec![json!(css), json!(attr)],
+            )
+            .await?;
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Orders view, filtered to one number, its drawer open with that order's detail loaded.
     async fn open_order(&self, number: &str) -> R {
+        self.close_drawer().await?;
         self.nav("orders").await?;
         self.fill(&tid("orders-filter-prefix"), number).await?;
-        self.click(&format!(
-            "{} span, {}",
-            tid(&format!("orders-row-{number}")),
-            tid(&format!("orders-row-{number}"))
-        ))
+        self.click(&tid(&format!("orders-row-{number}"))).await?;
+        self.until(
+            "the order's detail",
+            "const e = document.querySelector('[data-testid=\"detail-order-number\"]'); return !!e && e.textContent.includes(arguments[0]);",
+            vec![json!(number)],
+            30,
+        )
         .await?;
-        self.wait(&tid("order-drawer")).await?;
+        // The drawer slides in: shots taken mid-way cut it off at the right edge.
+        self.until(
+            "the drawer to finish sliding in",
+            "const d = [...document.querySelectorAll('.el-drawer')].find(e => e.offsetParent !== null); \
+             return !!d && Math.abs(d.getBoundingClientRect().right - window.innerWidth) < 1 && !d.closest('.el-drawer-fade-enter-active');",
+            vec![],
+            10,
+        )
+        .await
+    }
+
+    async fn close_drawer(&self) -> R {
+        if self
+            .c
+            .find(Locator::Css(".el-drawer__close-btn"))
+            .await
+            .is_ok()
+        {
+            let _ = self
+                .c
+                .execute(
+                    "document.querySelectorAll('.el-drawer__close-btn').forEach(b => b.offsetParent && b.click());",
+                    vec![],
+                )
+                .await;
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
         Ok(())
     }
 }
@@ -277,14 +425,22 @@ async fn the_whole_desk_in_a_real_window() {
         );
     }
     let driver = Driver::start().await.expect("tauri-driver starts");
+    // From here: the session request launches the app, so this is start → first orders page.
+    let started = Instant::now();
     let caps =
         json!({ "browserName": "wry", "tauri:options": { "application": env("PAYDESK_E2E_APP") } });
     let c = ClientBuilder::rustls()
         .expect("rustls client")
         .capabilities(caps.as_object().cloned().unwrap_or_default())
-        .connect("http://127.0.0.1:4444")
-        .await
-        .expect("a WebDriver session");
+        .connect(&format!("http://127.0.0.1:{}", driver.1))
+        .await;
+    let c = match c {
+        Ok(c) => c,
+        Err(e) => {
+            driver.stop().await;
+            panic!("no WebDriver session: {e}");
+        }
+    };
     let ui = Ui {
         c,
         artifacts: PathBuf::from(env("PAYDESK_E2E_ARTIFACTS")),
@@ -296,7 +452,11 @@ async fn the_whole_desk_in_a_real_window() {
             .unwrap(),
     };
     let mut passed = Vec::new();
-    let res = story(&ui, &mut passed).await;
+    let res = if std::env::var_os("PAYDESK_E2E_BENCH").is_some() {
+        bench(&ui, started).await
+    } else {
+        story(&ui, &mut passed, started).await
+    };
     let _ = ui.shot("zz-last", false).await;
     println!("{} steps passed: {passed:?}", passed.len());
     let _ = ui.c.clone().close().await; // DELETE the session
@@ -306,17 +466,102 @@ async fn the_whole_desk_in_a_real_window() {
     }
 }
 
-async fn story(ui: &Ui, passed: &mut Vec<&'static str>) -> R {
-    let started = Instant::now();
+/// tests/e2e/bench.sh: start → first orders page, then the resident memory of the app and its
+/// WebKit processes once idle.
+async fn bench(ui: &Ui, started: Instant) -> R {
+    ui.wait("[data-testid^='orders-row-']").await?;
+    println!(
+        "BENCH start to first orders page: {} ms",
+        started.elapsed().as_millis()
+    );
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (procs, kb) = app_tree_rss()?;
+    println!(
+        "BENCH idle RSS, app + WebKit ({procs} processes): {} MB",
+        kb / 1024
+    );
+    Ok(())
+}
+
+/// Sum of VmRSS over the paydesk-app processes this test started (through its tauri-driver) and
+/// everything under them (the WebKit web and network processes).
+fn app_tree_rss() -> R<(usize, u64)> {
+    let me = std::process::id();
+    let mut parent = std::collections::HashMap::new();
+    let mut name = std::collections::HashMap::new();
+    for e in std::fs::read_dir("/proc")?.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid …: comm may hold spaces, so split after the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let ppid = stat[close + 2..]
+            .split(' ')
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0);
+        parent.insert(pid, ppid);
+        name.insert(pid, stat[open + 1..close].to_string());
+    }
+    let under = |mut p: u32, root: u32| {
+        while p > 1 {
+            if p == root {
+                return true;
+            }
+            p = parent.get(&p).copied().unwrap_or(0);
+        }
+        false
+    };
+    let apps: Vec<u32> = name
+        .iter()
+        .filter(|(p, n)| n.starts_with("paydesk-app") && under(**p, me))
+        .map(|(p, _)| *p)
+        .collect();
+    let mut total = 0;
+    let mut count = 0;
+    for (&pid, _) in parent.iter() {
+        if apps.iter().any(|a| under(pid, *a)) {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            if let Some(kb) = status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                total += kb;
+                count += 1;
+            }
+        }
+    }
+    if apps.is_empty() {
+        return Err("no paydesk-app process under this test".into());
+    }
+    Ok((count, total))
+}
+
+async fn story(ui: &Ui, passed: &mut Vec<&'static str>, started: Instant) -> R {
     step!(passed, "orders page shows demo orders", async {
         ui.wait("[data-testid^='orders-row-']").await?;
         println!(
             "first orders page after {} ms",
             started.elapsed().as_millis()
         );
+        // The demo-data progress panel must be gone before the shots (it covered buttons).
+        ui.until(
+            "the progress panel to hide",
+            "return !document.querySelector('[data-testid=\"progress\"]');",
+            vec![],
+            15,
+        )
+        .await?;
         ui.shot("orders", true).await
     });
-    let first_number = step!(passed, "filter orders by number and open one", async {
+    step!(passed, "filter orders by number and open one", async {
         let first = ui
             .wait("[data-testid^='orders-row-']")
             .await?
@@ -324,49 +569,40 @@ async fn story(ui: &Ui, passed: &mut Vec<&'static str>) -> R {
             .await?
             .unwrap_or_default();
         let number = first.trim_start_matches("orders-row-").to_string();
-        ui.fill(&tid("orders-filter-prefix"), &number[..10]).await?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        ui.click(&tid(&first)).await?;
-        let shown = ui.text(&tid("detail-order-number")).await?;
-        if !shown.contains(&number) {
-            return Err(format!("drawer shows {shown:?}, not {number}").into());
-        }
-        ui.shot("order-detail", true).await?;
-        ui.c.execute(
-            "document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))",
-            vec![],
+        ui.fill(&tid("orders-filter-prefix"), &number[..16]).await?;
+        ui.until(
+            "the filtered page",
+            "const rows = [...document.querySelectorAll('[data-testid^=\"orders-row-\"]')]; \
+             return rows.length > 0 && rows.every(r => r.dataset.testid.startsWith('orders-row-' + arguments[0]));",
+            vec![json!(&number[..16])],
+            10,
         )
         .await?;
-        R::Ok(number)
+        ui.open_order(&number).await?;
+        ui.shot("order-detail", true).await?;
+        ui.close_drawer().await
     });
-    let _ = first_number;
+    // Order A spends 10 credits: the full refund must give them back.
     let (number, link) = step!(
         passed,
         "create a test order and generate its pay link",
         async {
-            let r = ui.test_order(3, 5).await?;
+            let r = ui.test_order(3, 5, 10).await?;
             ui.wait(&tid("pay-qr")).await?;
             ui.shot("pay", true).await?;
             R::Ok(r)
         }
     );
-    let return_url = step!(
-        passed,
-        "pay it through the simulator",
-        ui.pay(&link, &number)
-    );
-    let tampered = return_url.replacen("total_amount=", "total_amount=1", 1);
+    let return_url = step!(passed, "pay it through the simulator", async {
+        ui.delay_next_notify(&link, 2).await?;
+        ui.pay(&link, &number).await
+    });
     step!(
         passed,
-        "Verify: VALID with every field, tampered INVALID with reason",
+        "Verify: VALID with every field and the order matched",
         async {
-            ui.nav("verify").await?;
-            ui.fill(&tid("verify-input"), &format!("{return_url}\n{tampered}"))
-                .await?;
-            ui.click(&tid("verify-run")).await?;
+            ui.verify(&[&return_url]).await?;
             ui.attr_is(&tid("verdict-0"), "data-valid", &["true"])
-                .await?;
-            ui.attr_is(&tid("verdict-1"), "data-valid", &["false"])
                 .await?;
             let fields = ui.text(&tid("verdict-fields-0")).await?;
             for f in [
@@ -375,67 +611,100 @@ async fn story(ui: &Ui, passed: &mut Vec<&'static str>) -> R {
                 "trade_no",
                 "app_id",
                 "seller_id",
+                "timestamp",
+                "method",
             ] {
                 if !fields.contains(f) {
                     return Err(format!("field {f} missing from the table").into());
                 }
             }
-            let reason = ui.text(&tid("verdict-reason-1")).await?;
-            println!("tampered reason: {reason}");
-            ui.shot("verify", true).await
+            for m in ["amount", "app_id", "seller_id"] {
+                ui.attr_is(&tid(&format!("verdict-{m}-0")), "data-mark", &["match"])
+                    .await?;
+            }
+            ui.shot("verify-valid", true).await
         }
     );
-    step!(
-        passed,
-        "settle from Verify and see the success view",
-        async {
-            ui.click(&tid("settle-0")).await?;
-            let o = ui
-                .attr_is(
-                    &tid("settle-success-0"),
-                    "data-outcome",
-                    &["settled", "already_settled"],
-                )
-                .await?;
-            println!("settle outcome: {o}");
-            ui.shot("verify-settled", true).await
+    step!(passed, "settle from Verify: the success view", async {
+        ui.click(&tid("settle-0")).await?;
+        let o = ui
+            .attr_is(
+                &tid("settle-success-0"),
+                "data-outcome",
+                &["settled", "already_settled", "refused"],
+            )
+            .await?;
+        let title = ui.text(&tid("settle-success-0")).await?;
+        if o != "settled" {
+            return Err(format!("settle by hand answered {o}: {title}").into());
         }
-    );
+        ui.scroll_to(&tid("settle-success-0"), "end").await?;
+        ui.shot("settle-success", true).await
+    });
+    step!(passed, "settling again says already settled", async {
+        ui.click(&tid("verify-run")).await?;
+        ui.until("Settle offered again", "const b = document.querySelector('[data-testid=\"settle-0\"]'); return !!b && !b.disabled;", vec![], 15).await?;
+        ui.click(&tid("settle-0")).await?;
+        ui.attr_is(
+            &tid("settle-success-0"),
+            "data-outcome",
+            &["already_settled"],
+        )
+        .await?;
+        let title = ui.text(&tid("settle-title-0")).await?;
+        println!("second settle: {title}");
+        if !title.contains("已结算") {
+            return Err(format!("the already-settled answer is not clear: {title:?}").into());
+        }
+        ui.shot("verify-already-settled", false).await
+    });
     step!(passed, "the settled order has its grant", async {
         ui.open_order(&number).await?;
-        let grants = ui.text(&tid("detail-grants")).await?;
-        ui.shot("order-settled", false).await?;
-        if grants.trim().is_empty() {
-            return Err("no grant shown".into());
+        ui.wait(&tid("detail-grants")).await?;
+        let revoked = ui
+            .attrs("[data-testid^='detail-grant-']", "data-revoked")
+            .await?;
+        if revoked.is_empty() || revoked.iter().any(|r| r != "false") {
+            return Err(format!("grants of the settled order: {revoked:?}").into());
         }
-        R::Ok(())
+        ui.shot("order-settled", false).await?;
+        ui.close_drawer().await
     });
     step!(
         passed,
+        "a tampered copy is INVALID with the reason",
+        async {
+            let tampered = return_url.replacen("total_amount=", "total_amount=1", 1);
+            ui.verify(&[&tampered]).await?;
+            ui.attr_is(&tid("verdict-0"), "data-valid", &["false"])
+                .await?;
+            let reason = ui.text(&tid("verdict-reason-0")).await?;
+            println!("tampered reason: {reason}");
+            if !reason.contains("signature") {
+                return Err(format!("no signature reason: {reason:?}").into());
+            }
+            if ui.c.find(Locator::Css(&tid("settle-0"))).await.is_ok() {
+                return Err("Settle is offered on an invalid input".into());
+            }
+            ui.scroll_to(&tid("verdict-0"), "start").await?;
+            ui.shot("verify-invalid", true).await
+        }
+    );
+    let n2 = step!(
+        passed,
         "a second order settles by itself through the notify",
         async {
-            let (n2, l2) = ui.test_order(7, 9).await?;
-            ui.pay(&l2, &n2).await?;
+            let (n2, l2) = ui.test_order(7, 9, 0).await?;
             ui.nav("orders").await?;
             ui.fill(&tid("orders-filter-prefix"), &n2).await?;
-            let css = format!(
-                "{} ~ * [data-status], [data-testid='orders-table'] [data-status]",
-                tid(&format!("orders-row-{n2}"))
-            );
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                ui.click(&tid("orders-refresh")).await?;
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                if let Ok(el) = ui.c.find(Locator::Css(&css)).await
-                    && el.attr("data-status").await?.as_deref() == Some("1")
-                {
-                    break;
-                }
-                if Instant::now() > deadline {
-                    return Err("the second order was not settled by the notify".into());
-                }
-            }
-            ui.shot("orders-auto-settled", false).await
+            ui.attr_is(&tid(&format!("orders-row-{n2}")), "data-status", &["0"])
+                .await?;
+            ui.pay(&l2, &n2).await?;
+            // No refresh click: the Orders view follows the change event of the notify's settle.
+            ui.attr_is(&tid(&format!("orders-row-{n2}")), "data-status", &["1"])
+                .await?;
+            ui.shot("orders-auto-settled", false).await?;
+            R::Ok(n2)
         }
     );
     step!(passed, "refund part, then all", async {
@@ -450,49 +719,138 @@ async fn story(ui: &Ui, passed: &mut Vec<&'static str>) -> R {
         ui.click(&tid("refund-submit")).await?;
         ui.attr_is(&tid("refund-result"), "data-status", &["succeeded"])
             .await?;
+        let first_no = ui
+            .wait(&tid("refund-result"))
+            .await?
+            .attr("data-no")
+            .await?
+            .unwrap_or_default();
         ui.click(&tid("refund-mode-full")).await?;
         ui.fill(&tid("refund-reason"), "e2e: the rest").await?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        ui.until("Submit enabled", "const b = document.querySelector('[data-testid=\"refund-submit\"]'); return !!b && !b.disabled;", vec![], 10).await?;
         ui.click(&tid("refund-submit")).await?;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        ui.attr_is(&tid("refund-result"), "data-status", &["succeeded"])
-            .await?;
+        ui.until(
+            "the second refund",
+            "const e = document.querySelector('[data-testid=\"refund-result\"]'); return !!e && e.dataset.no !== arguments[0] && e.dataset.status === 'succeeded';",
+            vec![json!(first_no)],
+            30,
+        )
+        .await?;
+        let msg = ui.text(&tid("refund-result")).await?;
+        println!("full refund: {msg}");
         ui.shot("refunds", true).await
     });
-    step!(
+    let user_id = step!(
         passed,
         "grant revoked and credits back after the full refund",
         async {
             ui.open_order(&number).await?;
-            let state = ui.text(&tid("order-drawer")).await?;
-            ui.shot("order-refunded", false).await?;
-            if !state.contains("R2") {
-                return Err("the second refund is not in the order's detail".into());
+            ui.wait(&tid("detail-refunds")).await?;
+            let user_id = ui
+                .wait(&tid("detail-user"))
+                .await?
+                .attr("data-user-id")
+                .await?
+                .unwrap_or_default();
+            let revoked = ui
+                .attrs("[data-testid^='detail-grant-']", "data-revoked")
+                .await?;
+            if revoked.is_empty() || revoked.iter().any(|r| r != "true") {
+                return Err(format!("grants after the full refund: {revoked:?}").into());
             }
-            R::Ok(())
+            let credits = ui
+                .c
+                .execute(
+                    "return document.querySelector('[data-testid=\"detail-credits\"] .el-table__body').textContent;",
+                    vec![],
+                )
+                .await?;
+            let credits = credits.as_str().unwrap_or_default().to_string();
+            if !credits.contains("退还积分") {
+                return Err(format!("no credits returned in {credits:?}").into());
+            }
+            let refunds = ui
+                .attrs("[data-testid='detail-refunds'] .el-table__body tr", "class")
+                .await?;
+            if refunds.len() != 2 {
+                return Err(format!("{} refunds in the detail, want 2", refunds.len()).into());
+            }
+            ui.shot("order-refunded", true).await?;
+            ui.close_drawer().await?;
+            R::Ok(user_id)
         }
     );
     step!(passed, "every step is in the audit log", async {
         ui.nav("audit").await?;
         ui.fill(&tid("audit-order"), &number).await?;
-        tokio::time::sleep(Duration::from_millis(800)).await;
-        let text = ui.text(&tid("audit-table")).await?;
-        for a in ["test_order", "settle", "refund", "revoke"] {
-            if !text.contains(a) && a != "revoke" {
-                return Err(format!("{a} missing from the audit log").into());
+        ui.until(
+            "the order's audit rows",
+            "const t = document.querySelector('[data-testid=\"audit-table\"]'); const rows = t ? [...t.querySelectorAll('.el-table__body tr')] : []; \
+             return rows.length >= 5 && rows.every(r => r.innerText.includes(arguments[0]));",
+            vec![json!(number)],
+            15,
+        )
+        .await?;
+        let rows = ui
+            .c
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"audit-table\"] .el-table__body tr')].map(r => r.innerText.replace(/\\s+/g, ' '));",
+                vec![],
+            )
+            .await?;
+        let rows: Vec<String> = rows
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for r in &rows {
+            println!("  audit: {r}");
+        }
+        let has = |action: &str, outcome: &str| {
+            rows.iter()
+                .any(|r| r.contains(action) && r.contains(outcome))
+        };
+        for (a, o) in [
+            ("test_order", "ok"),
+            ("settle", "ok"),
+            ("settle", "noop"),
+            ("refund", "pending"),
+            ("refund", "ok"),
+        ] {
+            if !has(a, o) {
+                return Err(format!("{a}/{o} missing from the audit log").into());
             }
+        }
+        if rows
+            .iter()
+            .filter(|r| r.contains("refund") && r.contains(" ok"))
+            .count()
+            < 2
+        {
+            return Err("both refunds are not in the audit log".into());
         }
         ui.shot("audit", true).await
     });
     step!(passed, "grants, keys and settings views", async {
         ui.nav("grants").await?;
-        ui.wait(&tid("grants-table")).await?;
+        ui.fill(&tid("grants-query"), &user_id).await?;
+        ui.click(&tid("grants-search")).await?;
+        ui.until(
+            "the user's grants",
+            "return document.querySelectorAll('[data-testid^=\"grant-row-\"]').length > 0;",
+            vec![],
+            15,
+        )
+        .await?;
         ui.shot("grants", true).await?;
         ui.nav("keys").await?;
         ui.wait(&tid("keys-gen-run")).await?;
         ui.shot("keys", true).await?;
         ui.nav("settings").await?;
-        ui.wait(&tid("profiles-table")).await?;
+        ui.wait(&tid("profile-row-live")).await?;
         ui.shot("settings", true).await
     });
     step!(
@@ -509,17 +867,52 @@ async fn story(ui: &Ui, passed: &mut Vec<&'static str>) -> R {
                 let _ = ui.click(&tid("confirm-ok")).await;
             }
             ui.wait(&tid("production-banner")).await?;
+            ui.attr_is(&tid("profile-badge"), "data-kind", &["production"])
+                .await?;
+            ui.nav("orders").await?;
+            ui.wait("[data-testid^='orders-row-']").await?;
+            ui.shot("production", true).await?;
+            // Refund the second (paid, auto-settled) order: the dialog asks for its number first.
             ui.nav("refunds").await?;
-            ui.fill(&tid("refund-order"), &number).await?;
+            ui.fill(&tid("refund-order"), &n2).await?;
             ui.click(&tid("refund-load")).await?;
             ui.wait(&tid("refund-order-box")).await?;
-            ui.shot("production", true).await?;
             ui.click(&tid("refund-mode-full")).await?;
-            ui.fill(&tid("refund-reason"), "e2e: production").await?;
+            ui.fill(&tid("refund-reason"), "e2e: production confirmation")
+                .await?;
+            ui.until("Submit enabled", "const b = document.querySelector('[data-testid=\"refund-submit\"]'); return !!b && !b.disabled;", vec![], 10).await?;
             ui.click(&tid("refund-submit")).await?;
             ui.wait(&tid("confirm-dialog")).await?;
-            ui.wait(&tid("confirm-input")).await?;
-            ui.shot("production-confirm", true).await
+            // The dialog fades in: read its text from the DOM once it names the order.
+            ui.until(
+                "the dialog to ask for the order number",
+                "const e = document.querySelector('[data-testid=\"confirm-expected\"]'); return !!e && e.textContent.trim() === arguments[0];",
+                vec![json!(n2)],
+                10,
+            )
+            .await?;
+            let ok_disabled = "const b = document.querySelector('[data-testid=\"confirm-ok\"]'); return !!b && b.disabled;";
+            ui.until("OK disabled before typing", ok_disabled, vec![], 5)
+                .await?;
+            ui.fill(&tid("confirm-input"), &n2[..n2.len() - 1]).await?;
+            ui.until("OK disabled on a wrong number", ok_disabled, vec![], 5)
+                .await?;
+            ui.fill(&tid("confirm-input"), &n2).await?;
+            ui.until(
+                "OK enabled on the typed order number",
+                "const b = document.querySelector('[data-testid=\"confirm-ok\"]'); return !!b && !b.disabled;",
+                vec![],
+                5,
+            )
+            .await?;
+            ui.shot("production-confirm", true).await?;
+            // Cancel: no money moves in this test's production profile.
+            ui.click(&tid("confirm-cancel")).await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if ui.c.find(Locator::Css(&tid("refund-result"))).await.is_ok() {
+                return Err("a cancelled confirmation still refunded".into());
+            }
+            R::Ok(())
         }
     );
     Ok(())

@@ -4,4 +4,9 @@ export type GrantRow = { id: number, user_id: number, username: string, course_i
 /**
  * The grant row's own name column, which the site fills with the course name.
  */
-course_name: string, created_time: string, study_time: number, };
+course_name: string, created_time: string, study_time: number, 
+/**
+ * Revoked: soft-deleted on the platform, or removed by a full refund (that row is gone; the
+ * order detail shows it from the refund's audit row).
+ */
+revoked: boolean, };

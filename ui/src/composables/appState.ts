@@ -47,13 +47,24 @@ export async function startEventBridge(): Promise<void> {
       if (entities === null || entities.includes(e.entity)) handler(e)
     }
   })
-  await onProgress((e) => {
-    progress.set(e.task, e)
-    if (e.total > 0 && e.done >= e.total) {
-      // Leave the finished bar up briefly so a fast task is still seen to complete.
-      setTimeout(() => {
-        if (progress.get(e.task) === e) progress.delete(e.task)
-      }, 1500)
-    }
-  })
+  await onProgress(trackProgress)
+}
+
+const PROGRESS_LINGER_MS = 2500
+const progressSeq = new Map<string, number>()
+
+/**
+ * Shows a task's progress; once done reaches total the bar stays a moment (a fast task is still
+ * seen to finish) and then goes. A sequence number, not the event object, says whether a newer
+ * report came meanwhile: the reactive map hands back proxies, so identity never matches.
+ */
+export function trackProgress(e: ProgressEvent): void {
+  const seq = (progressSeq.get(e.task) ?? 0) + 1
+  progressSeq.set(e.task, seq)
+  progress.set(e.task, e)
+  if (e.total > 0 && e.done >= e.total) {
+    setTimeout(() => {
+      if (progressSeq.get(e.task) === seq) progress.delete(e.task)
+    }, PROGRESS_LINGER_MS)
+  }
 }

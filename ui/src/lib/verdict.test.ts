@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { VerifyReport } from '../bindings'
-import { settleGate, verdictView } from './verdict'
+import { canSettle, settleGate, verdictView } from './verdict'
 import { describeError, ERROR_CODES } from './errors'
 import zh from '../i18n/zh'
 import en from '../i18n/en'
@@ -76,6 +76,14 @@ describe('verdictView', () => {
     expect(settleGate(report({ order: { ...report().order!, app_id_matches: false } }))).toBe('app_id_mismatch')
     expect(settleGate(report({ order: { ...report().order!, seller_id_matches: false } }))).toBe('seller_id_mismatch')
     expect(settleGate(report({ order: { ...report().order!, amount_matches: null } }))).toBe('ok')
+  })
+
+  it('offers Settle on an unpaid or already paid order, never on a mismatch', () => {
+    expect(canSettle('ok')).toBe(true)
+    expect(canSettle('already_paid')).toBe(true)
+    for (const gate of ['invalid', 'no_order', 'order_missing', 'amount_mismatch', 'app_id_mismatch', 'seller_id_mismatch'] as const) {
+      expect(canSettle(gate)).toBe(false)
+    }
   })
 
   it('has catalog text for every settle gate', () => {

@@ -48,6 +48,15 @@ export function settleGate(report: VerifyReport): SettleGate {
   return 'ok'
 }
 
+/**
+ * Whether Settle is offered. An order that is already paid may still be settled: core answers
+ * `already_settled` without changing anything, which is how the operator learns that the notify
+ * got there first (and sees the success view with what was granted).
+ */
+export function canSettle(gate: SettleGate): boolean {
+  return gate === 'ok' || gate === 'already_paid'
+}
+
 export function verdictView(report: VerifyReport): VerdictView {
   const signedCount = report.fields.filter((f) => f.signed).length
   let reason: VerdictView['reason'] = null
