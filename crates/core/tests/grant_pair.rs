@@ -1,7 +1,6 @@
 //! Merging one duplicate (user, course) pair — what the desktop's Merge button does — and the
 //! named duplicates list it is clicked from.
 
-#[allow(dead_code)]
 mod ops_support;
 
 use ops_support::*;
