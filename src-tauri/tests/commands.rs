@@ -332,12 +332,12 @@ fn the_simulator_profile_takes_an_order_from_payment_to_full_refund() {
     });
 
     // Refund part, then the rest: grants revoked.
-    let real: f64 = detail["order"]["real_price"]
+    let real: rust_decimal::Decimal = detail["order"]["real_price"]
         .as_str()
         .unwrap()
         .parse()
         .unwrap();
-    assert!(real > 1.0);
+    assert!(real > rust_decimal::Decimal::ONE);
     let part = h.ok(
         "refund_create",
         json!({ "orderNumber": number, "amount": "1.00", "reason": "test partial", "confirm": null }),
