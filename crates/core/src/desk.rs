@@ -171,11 +171,46 @@ impl Desk {
     }
 }
 
-/// The OS user name, the default operator.
+/// The OS user name, the default operator. Services and CI jobs often run without `USER`, and
+/// an audit row saying "unknown" helps nobody: the login name, then the account of the process's
+/// user id, then the uid itself.
 pub fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|s| !s.trim().is_empty())
+    ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|s| !s.trim().is_empty())
+        .or_else(account_of_uid)
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[cfg(unix)]
+fn account_of_uid() -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    // /proc/self is owned by the process's user: its uid without unsafe code or libc.
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    });
+    Some(name.unwrap_or_else(|| format!("uid {uid}")))
+}
+
+#[cfg(not(unix))]
+fn account_of_uid() -> Option<String> {
+    None
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #[test]
+    fn the_uid_fallback_names_the_same_account_as_id() {
+        let id = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap();
+        let want = String::from_utf8_lossy(&id.stdout).trim().to_string();
+        assert_eq!(super::account_of_uid().as_deref(), Some(want.as_str()));
+    }
 }
