@@ -663,6 +663,36 @@ pub async fn generate(
     Ok(report)
 }
 
+/// A demo order paid through Alipay, as the site sent it to the cashier: what a simulator needs
+/// to list it in its bills.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DemoPayment {
+    pub order_number: String,
+    pub real_price: Decimal,
+    pub created_time: NaiveDateTime,
+    pub pay_time: NaiveDateTime,
+    pub subject: String,
+}
+
+/// The `limit` most recent payments Alipay's bills should list (paid, with a pay_time, not
+/// balance-paid, not free), oldest first: for seeding the simulator of a new demo database so
+/// its bills agree with the demo history.
+pub async fn paid_orders(store: &Store, limit: usize) -> Result<Vec<DemoPayment>> {
+    let mut tx = store.begin_read().await?;
+    let rows = queries::orders::paid_through_alipay(&mut tx, limit).await?;
+    tx.rollback().await?;
+    Ok(rows
+        .into_iter()
+        .map(|o| DemoPayment {
+            subject: crate::ops::pay_link::subject_of(o.name.as_deref()),
+            order_number: o.order_number,
+            real_price: o.real_price,
+            created_time: o.created_time,
+            pay_time: o.pay_time,
+        })
+        .collect())
+}
+
 /// Formats a duration for progress messages.
 pub fn human(d: Duration) -> String {
     format!("{}.{:01}s", d.as_secs(), d.subsec_millis() / 100)

@@ -1,6 +1,7 @@
 //! Hand-made bills (GBK zips with GBK entry names, UTF-8 CSVs, summary first, broken ones)
 //! against orders and Paydesk refunds written straight into the database, on SQLite and on
-//! MariaDB: every discrepancy kind, and every bad bill refused with nothing changed.
+//! MariaDB: every discrepancy kind, every bad bill refused with nothing changed, and a bill
+//! that lacks most of the period's orders (every one of them a stored row).
 
 mod ops_support;
 
@@ -10,11 +11,13 @@ use std::io::{Cursor, Write as _};
 use chrono::NaiveDateTime;
 use ops_support::*;
 use paydesk_core::domain::{OrderNumber, OrderStatus, PayType, RefundStatus};
-use paydesk_core::queries::orders::{NewOrder, insert};
+use paydesk_core::queries::insert_many;
+use paydesk_core::queries::orders::{NewOrder, insert, order_insert_cols, order_insert_values};
 use paydesk_core::queries::refunds::{NewRefund, RefundResult, insert_pending, record_attempt};
 use paydesk_core::reconcile::actions::{accept_row, query_row};
 use paydesk_core::reconcile::{
-    BillSource, Category, Control, Period, ReconError, RunOutcome, RunReport, RunRequest, run,
+    BillSource, Category, Control, Period, ReconError, RunOutcome, RunReport, RunRequest, compare,
+    load, report, run,
 };
 use rust_decimal::Decimal;
 use zip::write::SimpleFileOptions;
@@ -34,6 +37,14 @@ async fn bad_bills_change_nothing_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_bills_change_nothing_mariadb() {
     bad_bills_change_nothing(Backend::MySql).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bill_lacking_most_orders_sqlite() {
+    bill_lacking_most_orders(Backend::Sqlite).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bill_lacking_most_orders_mariadb() {
+    bill_lacking_most_orders(Backend::MySql).await;
 }
 
 fn t(s: &str) -> NaiveDateTime {
@@ -579,5 +590,259 @@ async fn bad_bills_change_nothing(backend: Backend) {
     // The good bill still goes through afterwards.
     let r = reconciled(import(&env, "good.zip", zip).await.unwrap());
     assert_eq!(r.summary.open, 1);
+    env.finish().await;
+}
+
+/// 20,000 paid orders, a bill naming 100 of them: 19,900 missing_from_bill rows, more than one
+/// INSERT holds on either backend (4,000 rows per statement on SQLite, 7,500 on MySQL), so full
+/// statements and the last, shorter one are all exercised. Every row is stored, the run reopens
+/// to exactly the report the run returned, and a second run of the same bill still has them
+/// all open.
+async fn bill_lacking_most_orders(backend: Backend) {
+    const ORDERS: i64 = 20_000;
+    const BILLED_EVERY: i64 = 200;
+    let env = env(backend).await;
+    env.sim.clock().set_beijing("2026-11-25 09:00:00").unwrap();
+    let account = env.sim.account();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let price = |k: i64| Decimal::new(100 + (k * 37) % 10_000, 2);
+    let paid_at = |k: i64| day.and_hms_opt(0, 0, 0).unwrap() + chrono::TimeDelta::seconds(k * 4);
+    let number = |k: i64| {
+        OrderNumber::generate(day, k % 1000 + 1, k)
+            .unwrap()
+            .to_string()
+    };
+    let mut tx = env.store().begin_write().await.unwrap();
+    let cols = order_insert_cols(&tx);
+    let rows = (0..ORDERS)
+        .map(|k| {
+            order_insert_values(&NewOrder {
+                user_id: k % 1000 + 1,
+                order_number: OrderNumber::parse(&number(k)).unwrap(),
+                total_price: price(k),
+                real_price: price(k),
+                order_status: OrderStatus::Paid,
+                pay_type: PayType::Alipay,
+                credit: 0,
+                order_desc: None,
+                pay_time: Some(paid_at(k)),
+                created_time: paid_at(k) - chrono::TimeDelta::minutes(1),
+            })
+        })
+        .collect();
+    let table = tx.names().order.clone();
+    insert_many(&mut tx, &table, &cols, rows).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // `Line` holds its amounts as &'static str, like the hand-written bills above.
+    let amount = |k: i64| -> &'static str { Box::leak(price(k).to_string().into_boxed_str()) };
+    let lines: Vec<Line> = (0..ORDERS)
+        .filter(|k| k % BILLED_EVERY == 0)
+        .map(|k| line(k as u32, &number(k), "交易", amount(k), amount(k), ""))
+        .collect();
+    let raw = gbk_zip(
+        &account,
+        &detail(&account, "2026-11-24", &lines, Decimal::ZERO),
+        &summary(&account, &lines),
+        false,
+    );
+    // Cancelled once the first rows are written: the run's transaction is dropped, nothing
+    // stays.
+    let before = fingerprint(&env).await;
+    let ctl = Control::default();
+    let flag = ctl.cancel.clone();
+    let ctl = Control {
+        progress: Some(std::sync::Arc::new(move |p| {
+            if p.stage == "store" && p.done > 0 {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        })),
+        ..ctl
+    };
+    let req = RunRequest {
+        period: Some(Period::parse("2026-11-24").unwrap()),
+        source: BillSource::Bytes {
+            name: "lacking.zip".into(),
+            bytes: raw.clone(),
+        },
+        seller_id: None,
+    };
+    let e = run(&env.desk, req, &ctl).await.unwrap_err();
+    assert!(matches!(e, ReconError::Cancelled), "{e}");
+    assert_eq!(
+        fingerprint(&env).await,
+        before,
+        "a cancelled run stores nothing"
+    );
+
+    let r = reconciled(
+        import(&env, "lacking.zip", raw.clone())
+            .await
+            .expect("reconciled"),
+    );
+
+    let missing: Vec<i64> = (0..ORDERS).filter(|k| k % BILLED_EVERY != 0).collect();
+    let missing_sum: Decimal = missing.iter().map(|k| price(*k)).sum();
+    let cats = &r.summary.categories;
+    assert_eq!(cats[&Category::Matched].count, 100);
+    assert_eq!(cats[&Category::MissingFromBill].count, missing.len() as u64);
+    assert_eq!(cats[&Category::MissingFromBill].order_amount, missing_sum);
+    assert_eq!(cats.len(), 2, "{cats:?}");
+    assert_eq!(r.summary.open, missing.len() as u64);
+    assert_eq!(r.status, "open");
+
+    // Every row is in the report, with its id, in pay-time order, each naming its order.
+    assert_eq!(r.discrepancies.len(), missing.len());
+    let ids: Vec<i64> = r.discrepancies.iter().map(|x| x.id.unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase");
+    for (x, k) in r.discrepancies.iter().zip(&missing) {
+        assert_eq!(x.category, Category::MissingFromBill);
+        assert_eq!(x.out_trade_no.as_deref(), Some(number(*k).as_str()));
+        assert_eq!(x.order_amount, Some(price(*k)));
+        assert_eq!(x.at, Some(paid_at(*k)));
+        assert_eq!(x.local_status.as_deref(), Some("paid"));
+        assert!(
+            x.message.contains(&format!("paid locally ({})", price(*k))),
+            "{}",
+            x.message
+        );
+        assert!(x.open());
+    }
+    let sum: Decimal = r.discrepancies.iter().filter_map(|x| x.order_amount).sum();
+    assert_eq!(sum, missing_sum);
+
+    // Every row is stored, and the run reopens to exactly the report the run returned.
+    let stored = env
+        .scalar(
+            "SELECT COUNT(*) AS v FROM paydesk_recon_rows WHERE run_id = ?",
+            vec![r.run_id.into()],
+        )
+        .await;
+    assert_eq!(stored, missing.len() as i64);
+    let reopened = load(env.store(), r.run_id).await.unwrap();
+    assert_eq!(reopened, r);
+    let csv = String::from_utf8(report::to_csv(&reopened).unwrap()).unwrap();
+    assert_eq!(
+        csv.matches(",missing_from_bill,yes,").count(),
+        missing.len()
+    );
+
+    // The same bill again: nothing resolved, nothing new, every row still open.
+    let again = reconciled(import(&env, "lacking.zip", raw).await.expect("again"));
+    assert_eq!(again.discrepancies.len(), missing.len());
+    let diff = compare(env.store(), r.run_id, again.run_id).await.unwrap();
+    assert_eq!(
+        (diff.resolved.len(), diff.new.len(), diff.still_open.len()),
+        (0, 0, missing.len())
+    );
+    assert_eq!(diff.still_open, again.discrepancies);
+    env.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn row_ids_follow_interleaved_runs() {
+    for backend in BACKENDS {
+        row_ids_follow_interleaved(backend).await;
+    }
+}
+
+/// A run's rows whose ids are not one unbroken range (another run's rows between them, as
+/// MySQL can interleave concurrent inserts) are still given their own ids, in order; and they
+/// read back in id order exactly as written, NULL apart from '', text with the characters
+/// SQLite's packed read separates with included.
+async fn row_ids_follow_interleaved(backend: Backend) {
+    use paydesk_core::queries::reconcile::{NewRow, RowWriter, row_ids, stream_rows_of_run};
+    let env = env(backend).await;
+    let mut tx = env.store().begin_write().await.unwrap();
+    let row = |out: &'static str, trade: Option<&'static str>| NewRow {
+        category: "missing_from_bill",
+        trade_no: trade,
+        out_trade_no: Some(out),
+        order_id: Some(7),
+        bill_amount: None,
+        order_amount: Some(d("1.25")),
+        detail: "{}",
+    };
+    // Run 1: two rows, then run 2: one row, then run 1: two more.
+    let (a, b) = (RowWriter::new(&tx, 1), RowWriter::new(&tx, 2));
+    let batches = [
+        (&a, vec![row("A1", None), row("A\u{1f}2", Some(""))]),
+        (&b, vec![row("B1", Some("T"))]),
+        (&a, vec![row("A3", Some("x\u{1e}y")), row("A4", Some("T4"))]),
+    ];
+    for (w, rows) in &batches {
+        let mut batch = w.batch();
+        for r in rows {
+            batch.push(*r);
+        }
+        assert_eq!(w.write(&mut tx, batch).await.unwrap(), rows.len() as u64);
+    }
+    let one = row_ids(&mut tx, 1, 4).await.unwrap();
+    let two = row_ids(&mut tx, 2, 1).await.unwrap();
+    assert!(
+        one[0] < one[1] && one[1] < two[0] && two[0] < one[2] && one[2] < one[3],
+        "{one:?} {two:?}"
+    );
+    // A count that does not match what is stored is an error, not a guess.
+    assert!(row_ids(&mut tx, 1, 5).await.is_err());
+    tx.commit().await.unwrap();
+
+    let mut read = Vec::new();
+    stream_rows_of_run(env.store(), 1, |r| {
+        read.push(r);
+        Ok(true)
+    })
+    .await
+    .unwrap();
+    let got: Vec<_> = read
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                r.run_id,
+                r.category.as_str(),
+                r.out_trade_no.as_deref(),
+                r.trade_no.as_deref(),
+                r.order_id,
+                r.bill_amount,
+                r.order_amount,
+                r.detail.as_deref(),
+                r.action.as_deref(),
+            )
+        })
+        .collect();
+    let want: Vec<_> = [
+        ("A1", None),
+        ("A\u{1f}2", Some("")),
+        ("A3", Some("x\u{1e}y")),
+        ("A4", Some("T4")),
+    ]
+    .into_iter()
+    .zip(&one)
+    .map(|((out, trade), id)| {
+        (
+            *id,
+            1,
+            "missing_from_bill",
+            Some(out),
+            trade,
+            Some(7),
+            None,
+            Some(d("1.25")),
+            Some("{}"),
+            None,
+        )
+    })
+    .collect();
+    assert_eq!(got, want);
+    // Stopping early stops.
+    let mut n = 0;
+    stream_rows_of_run(env.store(), 1, |_| {
+        n += 1;
+        Ok(n < 2)
+    })
+    .await
+    .unwrap();
+    assert_eq!(n, 2);
     env.finish().await;
 }

@@ -18,6 +18,7 @@ pub mod clock;
 mod core;
 pub mod envelope;
 pub mod fault;
+mod history;
 pub mod keystore;
 mod methods;
 pub mod notify;
@@ -39,6 +40,7 @@ use tokio::sync::watch;
 pub use cashier::Paid;
 pub use clock::SimClock;
 pub use fault::{Fault, FaultRule};
+pub use history::{HistoricTrade, ImportError};
 pub use keystore::{Identity, KeyPaths, SimKeys};
 pub use notify::NotifyRecord;
 pub use protocol::AlipayError;
@@ -290,6 +292,17 @@ impl SimHandle {
             app_id,
             out_trade_no,
         })
+    }
+
+    /// Records trades of the default app as paid through the cashier at their `gmt_payment`
+    /// (TRADE_SUCCESS, buyer, service fee, a ledger payment), so bills for those days list them.
+    /// No notify goes out: they are history. Out_trade_nos the app already has are skipped;
+    /// returns how many were recorded. The state file is written once, after the batch.
+    pub fn import_paid_trades(
+        &self,
+        trades: impl IntoIterator<Item = HistoricTrade>,
+    ) -> Result<usize, ImportError> {
+        self.sim.import_paid(trades)
     }
 
     /// Adds a one-shot fault for `method` (`*`, a gateway method, `notify`, `bill.download`).

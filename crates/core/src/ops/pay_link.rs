@@ -79,12 +79,7 @@ pub async fn pay_link(desk: &Desk, req: &PayLinkRequest) -> OpsResult<PayLinkRep
             order.order_number
         ))
     })?;
-    let subject = order
-        .base
-        .name
-        .clone()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "购买课程".to_string());
+    let subject = subject_of(order.base.name.as_deref());
     let names: Vec<String> = courses.iter().filter_map(|c| c.base.name.clone()).collect();
     let mut p = PayRequest::new(
         req.product,
@@ -115,4 +110,13 @@ pub async fn pay_link(desk: &Desk, req: &PayLinkRequest) -> OpsResult<PayLinkRep
         link,
         form: req.form,
     })
+}
+
+/// The `subject` Alipay shows the buyer and prints in the bill: the order's title, or 购买课程
+/// (what the site sends) when it has none. The demo's seeded simulator trades use it too, so
+/// their bills read like real ones.
+pub fn subject_of(name: Option<&str>) -> String {
+    name.filter(|s| !s.trim().is_empty())
+        .unwrap_or("购买课程")
+        .to_string()
 }

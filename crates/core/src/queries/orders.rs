@@ -228,3 +228,45 @@ pub async fn set_status_if(
     .bind(from.code());
     Ok(tx.execute(q).await?.rows_affected)
 }
+
+/// A paid order as Alipay's bill would list it: what [`paid_through_alipay`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaidOrder {
+    pub id: i64,
+    pub order_number: String,
+    pub real_price: Decimal,
+    pub created_time: NaiveDateTime,
+    pub pay_time: NaiveDateTime,
+    /// The order's title (BaseModel `name`), which the pay link sends as the subject.
+    pub name: Option<String>,
+}
+
+/// The `limit` most recently paid orders that went through Alipay, oldest first: the orders a
+/// reconciliation expects in Alipay's bills (paid, with a pay_time; balance-paid and free ones
+/// never reach Alipay).
+pub async fn paid_through_alipay(tx: &mut Tx, limit: usize) -> Result<Vec<PaidOrder>> {
+    let q = Query::new(format!(
+        "SELECT id, order_number, real_price, created_time, pay_time, name FROM {} \
+         WHERE order_status = ? AND pay_time IS NOT NULL AND pay_type <> ? AND real_price > 0 \
+         ORDER BY pay_time DESC, id DESC LIMIT ?",
+        tx.names().order
+    ))
+    .bind(OrderStatus::Paid.code())
+    .bind(PayType::Balance.code())
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    tx.fetch_all(q)
+        .await?
+        .iter()
+        .rev()
+        .map(|r| {
+            Ok(PaidOrder {
+                id: r.i64("id")?,
+                order_number: r.string("order_number")?,
+                real_price: r.money("real_price")?,
+                created_time: r.time("created_time")?,
+                pay_time: r.time("pay_time")?,
+                name: r.opt_string("name")?,
+            })
+        })
+        .collect()
+}

@@ -6,8 +6,8 @@ use chrono::NaiveDateTime;
 use futures_util::TryStreamExt as _;
 use rust_decimal::Decimal;
 
-use super::{in_list, insert_many};
-use crate::db::{Query, Row, Store, Tx, Val};
+use super::in_list;
+use crate::db::{Dialect, Query, Row, Store, Tx, Val};
 use crate::error::{DbContext, Result, StoreError};
 
 /// What matching needs of an order; money in fen so a million of them stay small.
@@ -367,46 +367,195 @@ pub async fn insert_run(tx: &mut Tx, r: &NewRun) -> Result<i64> {
     Ok(tx.execute(q).await?.last_insert_id)
 }
 
-#[derive(Debug, Clone)]
-pub struct NewRow {
-    pub category: String,
-    pub trade_no: Option<String>,
-    pub out_trade_no: Option<String>,
+/// One discrepancy row to store, borrowed from the caller's row: nothing is copied to describe it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRow<'a> {
+    pub category: &'a str,
+    pub trade_no: Option<&'a str>,
+    pub out_trade_no: Option<&'a str>,
     pub order_id: Option<i64>,
     pub bill_amount: Option<Decimal>,
     pub order_amount: Option<Decimal>,
-    pub detail: String,
+    pub detail: &'a str,
 }
 
-pub async fn insert_rows(tx: &mut Tx, run_id: i64, rows: &[NewRow]) -> Result<u64> {
-    let cols: Vec<String> = [
-        "run_id",
-        "category",
-        "trade_no",
-        "out_trade_no",
-        "order_id",
-        "bill_amount",
-        "order_amount",
-        "detail",
-    ]
-    .map(String::from)
-    .into();
-    let values = rows
+const ROW_INSERT_COLS: [&str; 8] = [
+    "run_id",
+    "category",
+    "trade_no",
+    "out_trade_no",
+    "order_id",
+    "bill_amount",
+    "order_amount",
+    "detail",
+];
+
+/// Writes a run's rows within the caller's transaction, in multi-row INSERTs of as many rows
+/// as the backend's bind limit allows (4,000 on SQLite, 7,500 on MySQL). Every full batch has
+/// the same SQL, so the driver prepares that statement once and reuses it; only the last,
+/// shorter batch is prepared for itself. A caller with rows to build fills the next
+/// [`RowBatch`] while [`RowWriter::write`] writes the last, so building and the database's work
+/// overlap; [`RowWriter::push`] and [`RowWriter::finish`] are the simple way for a few rows.
+pub struct RowWriter {
+    run_id: i64,
+    dialect: Dialect,
+    per_stmt: usize,
+    full_sql: String,
+    /// For `push`/`finish`.
+    pending: Option<RowBatch>,
+    written: u64,
+}
+
+/// Up to one statement's worth of rows, as bind arguments.
+pub struct RowBatch {
+    run_id: i64,
+    per_stmt: usize,
+    args: Vec<Val>,
+    rows: usize,
+}
+
+impl RowBatch {
+    pub fn push(&mut self, r: NewRow<'_>) {
+        self.args.extend([
+            Val::I64(self.run_id),
+            Val::from(r.category),
+            Val::from(r.trade_no),
+            Val::from(r.out_trade_no),
+            Val::from(r.order_id),
+            Val::from(r.bill_amount),
+            Val::from(r.order_amount),
+            Val::from(r.detail),
+        ]);
+        self.rows += 1;
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.rows >= self.per_stmt
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+}
+
+impl RowWriter {
+    pub fn new(tx: &Tx, run_id: i64) -> RowWriter {
+        let dialect = tx.dialect();
+        let per_stmt = (dialect.max_params() / ROW_INSERT_COLS.len()).max(1);
+        RowWriter {
+            run_id,
+            dialect,
+            per_stmt,
+            full_sql: row_insert_sql(dialect, per_stmt),
+            pending: None,
+            written: 0,
+        }
+    }
+
+    /// Queues a row; writes the batch when it is full. Returns whether it wrote.
+    pub async fn push(&mut self, tx: &mut Tx, r: NewRow<'_>) -> Result<bool> {
+        let mut b = self.pending.take().unwrap_or_else(|| self.batch());
+        b.push(r);
+        if !b.is_full() {
+            self.pending = Some(b);
+            return Ok(false);
+        }
+        self.written += self.write(tx, b).await?;
+        Ok(true)
+    }
+
+    /// Writes what [`RowWriter::push`] queued. Returns the rows it wrote in all.
+    pub async fn finish(mut self, tx: &mut Tx) -> Result<u64> {
+        if let Some(b) = self.pending.take() {
+            self.written += self.write(tx, b).await?;
+        }
+        Ok(self.written)
+    }
+
+    /// An empty batch.
+    pub fn batch(&self) -> RowBatch {
+        RowBatch {
+            run_id: self.run_id,
+            per_stmt: self.per_stmt,
+            args: Vec::with_capacity(self.per_stmt * ROW_INSERT_COLS.len()),
+            rows: 0,
+        }
+    }
+
+    /// Writes a batch. Returns the rows written.
+    pub async fn write(&self, tx: &mut Tx, b: RowBatch) -> Result<u64> {
+        if b.rows == 0 {
+            return Ok(0);
+        }
+        if b.rows == self.per_stmt {
+            let q = Query {
+                sql: self.full_sql.clone(),
+                args: b.args,
+            };
+            return Ok(tx.execute(q).await?.rows_affected);
+        }
+        let q = Query {
+            sql: row_insert_sql(self.dialect, b.rows),
+            args: b.args,
+        };
+        Ok(tx.execute_once(q).await?.rows_affected)
+    }
+}
+
+fn row_insert_sql(d: Dialect, rows: usize) -> String {
+    // OR FAIL on SQLite: a failing row then leaves the statement's earlier rows in place
+    // instead of undoing the statement, so SQLite keeps no statement journal (a copy of every
+    // page a 4,000-row INSERT touches). Nothing partial survives: any error drops the whole
+    // run's transaction. (No row can fail here anyway: every column is ours, the id is new.)
+    let verb = match d {
+        Dialect::Sqlite => "INSERT OR FAIL INTO",
+        Dialect::MySql => "INSERT INTO",
+    };
+    let one = format!("({})", vec!["?"; ROW_INSERT_COLS.len()].join(", "));
+    format!(
+        "{verb} paydesk_recon_rows ({}) VALUES {}",
+        ROW_INSERT_COLS.join(", "),
+        vec![one.as_str(); rows].join(", ")
+    )
+}
+
+/// The ids of a run's rows, in the order they were inserted. Ids grow with every insert on both
+/// backends (SQLite AUTOINCREMENT, InnoDB auto-increment), so when the run's `n` rows span
+/// exactly `n` ids they are those ids in order, and one aggregate says so; otherwise (MySQL
+/// interleaving another session's inserts, or an auto_increment_increment above 1) they are
+/// read.
+pub async fn row_ids(tx: &mut Tx, run_id: i64, n: usize) -> Result<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let q = Query::new(
+        "SELECT COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi FROM paydesk_recon_rows WHERE run_id = ?",
+    )
+    .bind(run_id);
+    let r = tx.fetch_one(q, "recon row span").await?;
+    let (count, lo, hi) = (r.i64("n")?, r.i64("lo")?, r.i64("hi")?);
+    if usize::try_from(count).ok() == Some(n) && hi - lo + 1 == count {
+        return Ok((lo..=hi).collect());
+    }
+    let q =
+        Query::new("SELECT id FROM paydesk_recon_rows WHERE run_id = ? ORDER BY id").bind(run_id);
+    let ids: Vec<i64> = tx
+        .fetch_all(q)
+        .await?
         .iter()
-        .map(|r| {
-            vec![
-                Val::I64(run_id),
-                Val::from(r.category.as_str()),
-                Val::from(r.trade_no.clone()),
-                Val::from(r.out_trade_no.clone()),
-                Val::from(r.order_id),
-                Val::from(r.bill_amount),
-                Val::from(r.order_amount),
-                Val::from(r.detail.as_str()),
-            ]
-        })
-        .collect();
-    insert_many(tx, "paydesk_recon_rows", &cols, values).await
+        .map(|r| r.i64("id"))
+        .collect::<Result<_>>()?;
+    if ids.len() != n {
+        return Err(StoreError::Corrupt(format!(
+            "run {run_id}: {} rows stored, {n} written",
+            ids.len()
+        )));
+    }
+    Ok(ids)
 }
 
 #[derive(Debug, Clone)]
@@ -507,12 +656,130 @@ fn row_from(r: &Row) -> Result<RowRecord> {
     })
 }
 
-pub async fn rows_of_run(tx: &mut Tx, run_id: i64) -> Result<Vec<RowRecord>> {
-    let q = Query::new(format!(
-        "SELECT {ROW_COLS} FROM paydesk_recon_rows WHERE run_id = ? ORDER BY id"
-    ))
-    .bind(run_id);
-    tx.fetch_all(q).await?.iter().map(row_from).collect()
+/// A run's rows by id, one at a time: a run can hold a million rows, which as a collected
+/// result set (every row's values, then the records) would take gigabytes. `f` returning
+/// `false` stops early.
+///
+/// On SQLite the rows come packed, 4,096 per result row, for the reason given at
+/// [`stream_period_orders`]: handing a million rows one by one from sqlx's worker thread cost
+/// more than reading them. Rows with a separator in their text (none that Paydesk writes) are
+/// read the ordinary way and merged in by id.
+pub async fn stream_rows_of_run(
+    store: &Store,
+    run_id: i64,
+    mut f: impl FnMut(RowRecord) -> Result<bool>,
+) -> Result<()> {
+    // By primary key over the run's id span (found in the run index): rows come in id order
+    // as they lie, where `run_id = ?` through the (run_id, category) index would first sort the
+    // whole run. The unary + keeps SQLite off that index; MySQL picks the cheaper itself.
+    const SPAN: &str = "id BETWEEN (SELECT MIN(id) FROM paydesk_recon_rows WHERE run_id = ?) \
+                        AND (SELECT MAX(id) FROM paydesk_recon_rows WHERE run_id = ?)";
+    let bind = |q: Query| q.bind(run_id).bind(run_id).bind(run_id);
+    if store.dialect() != Dialect::Sqlite {
+        let q = bind(Query::new(format!(
+            "SELECT {ROW_COLS} FROM paydesk_recon_rows WHERE run_id = ? AND {SPAN} ORDER BY id"
+        )));
+        return stream(store, q, |r| f(row_from(&r)?)).await;
+    }
+    let text = "COALESCE(trade_no, '') || COALESCE(out_trade_no, '') || COALESCE(detail, '') \
+                || COALESCE(action, '') || COALESCE(action_by, '') || COALESCE(category, '')";
+    let clean = format!("instr({text}, char(30)) = 0 AND instr({text}, char(31)) = 0");
+    let mut odd = Vec::new();
+    let q = bind(Query::new(format!(
+        "SELECT {ROW_COLS} FROM paydesk_recon_rows WHERE +run_id = ? AND {SPAN} AND NOT ({clean}) \
+         ORDER BY id"
+    )));
+    stream(store, q, |r| {
+        odd.push(row_from(&r)?);
+        Ok(true)
+    })
+    .await?;
+    let mut odd = odd.into_iter().peekable();
+    // Text columns carry a leading '=' so that '' stays apart from NULL (which packs as '').
+    let packed = bind(Query::new(format!(
+        "SELECT group_concat(id || char(31) || run_id || char(31) || COALESCE('=' || category, '') || char(31) \
+         || COALESCE('=' || trade_no, '') || char(31) || COALESCE('=' || out_trade_no, '') || char(31) \
+         || COALESCE(order_id, '') || char(31) || COALESCE(bill_amount, '') || char(31) \
+         || COALESCE(order_amount, '') || char(31) || COALESCE('=' || detail, '') || char(31) \
+         || COALESCE('=' || action, '') || char(31) || COALESCE(action_time, '') || char(31) \
+         || COALESCE('=' || action_by, ''), char(30) ORDER BY id) AS g \
+         FROM paydesk_recon_rows WHERE +run_id = ? AND {SPAN} AND {clean} \
+         GROUP BY id >> 12 ORDER BY id >> 12"
+    )));
+    let mut go = true;
+    stream(store, packed, |r| {
+        let g = r.opt_string("g")?.unwrap_or_default();
+        for rec in g.split('\x1e').filter(|x| !x.is_empty()) {
+            let row = unpack_row(rec)?;
+            while let Some(o) = odd.next_if(|o| o.id < row.id) {
+                if !f(o)? {
+                    go = false;
+                    return Ok(false);
+                }
+            }
+            if !f(row)? {
+                go = false;
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
+    .await?;
+    if go {
+        for o in odd {
+            if !f(o)? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One packed row of [`stream_rows_of_run`], decoded as [`row_from`] decodes it on SQLite.
+fn unpack_row(rec: &str) -> Result<RowRecord> {
+    let bad = |what: &str| StoreError::Corrupt(format!("paydesk_recon_rows {what} in {rec:?}"));
+    let mut it = rec.split('\x1f');
+    let mut next = |what: &str| it.next().ok_or_else(|| bad(what));
+    let int = |s: &str, what: &str| -> Result<Option<i64>> {
+        if s.is_empty() {
+            Ok(None)
+        } else {
+            s.parse().map(Some).map_err(|_| bad(what))
+        }
+    };
+    let text = |s: &str| s.strip_prefix('=').map(str::to_string);
+    let id = int(next("id")?, "id")?.ok_or_else(|| bad("id"))?;
+    let run_id = int(next("run_id")?, "run_id")?.ok_or_else(|| bad("run_id"))?;
+    let category = text(next("category")?).ok_or_else(|| bad("category"))?;
+    let trade_no = text(next("trade_no")?);
+    let out_trade_no = text(next("out_trade_no")?);
+    let order_id = int(next("order_id")?, "order_id")?;
+    let bill_amount = int(next("bill_amount")?, "bill_amount")?.map(crate::db::fen_to_money);
+    let order_amount = int(next("order_amount")?, "order_amount")?.map(crate::db::fen_to_money);
+    let detail = text(next("detail")?);
+    let action = text(next("action")?);
+    let action_time = match next("action_time")? {
+        "" => None,
+        t => Some(sqlite_time_fast(t).ok_or_else(|| bad("action_time"))?),
+    };
+    let action_by = text(next("action_by")?);
+    if it.next().is_some() {
+        return Err(bad("extra fields"));
+    }
+    Ok(RowRecord {
+        id,
+        run_id,
+        category,
+        trade_no,
+        out_trade_no,
+        order_id,
+        bill_amount,
+        order_amount,
+        detail,
+        action,
+        action_time,
+        action_by,
+    })
 }
 
 pub async fn get_row(tx: &mut Tx, id: i64) -> Result<Option<RowRecord>> {

@@ -144,11 +144,113 @@ impl Ledger {
     }
 }
 
-/// What a run found, before it is stored.
+/// An order number as the ledger holds it.
+#[derive(Debug, Clone)]
+enum Number {
+    Digits(u128),
+    Text(Box<str>),
+}
+
+impl Number {
+    fn text(&self) -> String {
+        match self {
+            Number::Digits(k) => digits_text(*k),
+            Number::Text(t) => t.to_string(),
+        }
+    }
+}
+
+/// A paid order the bill lacks, kept as compactly as the ledger holds it: a bill that lacks
+/// most of a month names a million of these, and each one's row (a dozen fields, three of them
+/// text) is only built on its way to the database.
+#[derive(Debug, Clone)]
+pub struct MissingOrder {
+    number: Number,
+    key: OrderKey,
+}
+
+impl MissingOrder {
+    pub fn discrepancy(&self) -> Discrepancy {
+        let amount = fen_to_money(self.key.real_price_fen);
+        Discrepancy {
+            id: None,
+            category: Category::MissingFromBill,
+            out_trade_no: Some(self.number.text()),
+            trade_no: None,
+            out_request_no: None,
+            order_id: Some(self.key.id),
+            bill_amount: None,
+            order_amount: Some(amount),
+            at: self.key.pay_time,
+            subject: None,
+            local_status: Some(status_label(self.key.status)),
+            message: missing_message(amount),
+            suggested: Category::MissingFromBill.suggested(),
+            action: None,
+            action_time: None,
+            action_by: None,
+        }
+    }
+}
+
+fn missing_message(amount: Decimal) -> String {
+    format!(
+        "paid locally ({amount}) but not in Alipay's bill: query Alipay to see whether the money came"
+    )
+}
+
+/// The message a row of `category` with this platform amount always gets, when the category
+/// has one fixed wording. A stored row leaves such a message out (for a missing order it is
+/// half the row's bytes, and a bill that lacks a month lacks a million orders) and reading the
+/// row back rebuilds it from the same two columns.
+pub fn derived_message(category: Category, order_amount: Option<Decimal>) -> Option<String> {
+    match (category, order_amount) {
+        (Category::MissingFromBill, Some(amount)) => Some(missing_message(amount)),
+        _ => None,
+    }
+}
+
+/// Missing orders per chunk in [`Findings::take_rows`].
+const MISSING_CHUNK: usize = 4096;
+
+/// What a run found, before it is stored. Rows are stored, and reported, in the order
+/// [`Findings::take_rows`] gives them: bill rows, then orders and refunds the bill lacks.
 #[derive(Debug, Clone, Default)]
 pub struct Findings {
-    pub discrepancies: Vec<Discrepancy>,
+    /// Discrepancies of bill rows, in bill order (rows that needed a look-up last).
+    pub bill: Vec<Discrepancy>,
+    /// Paid orders the bill lacks, by pay time then id.
+    pub missing: Vec<MissingOrder>,
+    /// Succeeded Paydesk refunds the bill lacks, by refund time then id.
+    pub lost_refunds: Vec<Discrepancy>,
     pub summary: Summary,
+}
+
+impl Findings {
+    /// Rows to store.
+    pub fn len(&self) -> usize {
+        self.bill.len() + self.missing.len() + self.lost_refunds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every row in storage order, leaving the summary behind. A missing order's row is built
+    /// as the iterator reaches it, so storing never holds a second copy of the findings.
+    pub fn take_rows(&mut self) -> impl Iterator<Item = Discrepancy> + use<> {
+        let bill = std::mem::take(&mut self.bill);
+        // Re-cut into chunks that are freed as their rows are built, so the compact list does
+        // not stay allocated beside the full rows it turns into.
+        let missing: Vec<Vec<MissingOrder>> = std::mem::take(&mut self.missing)
+            .chunks(MISSING_CHUNK)
+            .map(<[MissingOrder]>::to_vec)
+            .collect();
+        let lost = std::mem::take(&mut self.lost_refunds);
+        bill.into_iter()
+            .chain(missing.into_iter().flatten().map(|m| m.discrepancy()))
+            .chain(lost)
+    }
 }
 
 fn trade_hash(s: &str) -> u64 {
@@ -302,49 +404,48 @@ pub fn match_bill(
     ctl.report("match", total, total);
 
     let within = |t: Option<NaiveDateTime>| t.is_some_and(|t| t >= start && t < end);
-    let mut missing: Vec<(String, &OrderSlot)> = ledger
+    let lacks = |s: &OrderSlot| {
+        s.seen == 0
+            && OrderStatus::from(s.key.status) == OrderStatus::Paid
+            && within(s.key.pay_time)
+            // Balance-paid and free orders never go through Alipay.
+            && s.key.pay_type != 2
+            && s.key.real_price_fen > 0
+    };
+    // Order numbers shared by several orders were reported as such when the bill named them;
+    // the text is only needed to look them up when there are any.
+    let shared = |n: &Number| !ledger.shared.is_empty() && ledger.shared.contains_key(&n.text());
+    let mut missing: Vec<MissingOrder> = ledger
         .orders
         .iter()
-        .filter(|(_, s)| s.seen == 0)
-        .map(|(k, s)| (digits_text(*k), s))
+        .filter(|(_, s)| lacks(s))
+        .map(|(k, s)| MissingOrder {
+            number: Number::Digits(*k),
+            key: s.key,
+        })
         .chain(
             ledger
                 .other_orders
                 .iter()
-                .filter(|(_, s)| s.seen == 0)
-                .map(|(k, s)| (k.to_string(), s)),
+                .filter(|(_, s)| lacks(s))
+                .map(|(k, s)| MissingOrder {
+                    number: Number::Text(k.clone()),
+                    key: s.key,
+                }),
         )
-        .filter(|(number, s)| {
-            s.seen == 0
-                && OrderStatus::from(s.key.status) == OrderStatus::Paid
-                && within(s.key.pay_time)
-                // Balance-paid and free orders never go through Alipay.
-                && s.key.pay_type != 2
-                && s.key.real_price_fen > 0
-                && !ledger.shared.contains_key(number)
-        })
+        .filter(|m| !shared(&m.number))
         .collect();
-    missing.sort_by_key(|(_, s)| (s.key.pay_time, s.key.id));
-    for (number, s) in missing {
-        let amount = fen_to_money(s.key.real_price_fen);
-        acc.push(Discrepancy {
-            id: None,
-            category: Category::MissingFromBill,
-            out_trade_no: Some(number),
-            trade_no: None,
-            out_request_no: None,
-            order_id: Some(s.key.id),
-            bill_amount: None,
-            order_amount: Some(amount),
-            at: s.key.pay_time,
-            subject: None,
-            local_status: Some(status_label(s.key.status)),
-            message: format!("paid locally ({amount}) but not in Alipay's bill: query Alipay to see whether the money came"),
-            suggested: Category::MissingFromBill.suggested(),
-            action: None,
-            action_time: None,
-            action_by: None,
-        });
+    missing.sort_unstable_by_key(|m| (m.key.pay_time, m.key.id));
+    // Counted here, in fen (exact; i128 cannot overflow on any number of orders); their rows
+    // are built when stored.
+    let missing_fen: i128 = missing
+        .iter()
+        .map(|m| i128::from(m.key.real_price_fen))
+        .sum();
+    if !missing.is_empty() {
+        let t = acc.categories.entry(Category::MissingFromBill).or_default();
+        t.count += missing.len() as u64;
+        t.order_amount += Decimal::from_i128_with_scale(missing_fen, 2);
     }
     let mut lost: Vec<&RefundSlot> = ledger
         .refunds
@@ -352,6 +453,7 @@ pub fn match_bill(
         .filter(|r| !r.seen && r.key.status == "succeeded" && within(r.key.refunded_at))
         .collect();
     lost.sort_by_key(|r| (r.key.refunded_at, r.key.id));
+    let bill_found = std::mem::take(&mut acc.found);
     for r in lost {
         acc.push(Discrepancy {
             id: None,
@@ -375,6 +477,7 @@ pub fn match_bill(
             action_by: None,
         });
     }
+    let lost_refunds = std::mem::take(&mut acc.found);
 
     let mut total_day = DayTotals::default();
     for d in days.values() {
@@ -392,15 +495,20 @@ pub fn match_bill(
             ..t
         })
         .collect();
-    let open = acc.found.iter().filter(|d| d.open()).count() as u64;
+    // A missing order is never explained and nothing has been done about it yet: open.
+    let open = bill_found.iter().filter(|d| d.open()).count()
+        + missing.len()
+        + lost_refunds.iter().filter(|d| d.open()).count();
     Ok(Findings {
-        discrepancies: acc.found,
+        bill: bill_found,
+        missing,
+        lost_refunds,
         summary: Summary {
             categories: acc.categories,
             days,
             total: total_day,
             bill_rows: total,
-            open,
+            open: open as u64,
         },
     })
 }

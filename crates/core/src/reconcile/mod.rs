@@ -10,6 +10,7 @@
 //! order the bill lacks, accept with a note) are separate, explicit steps ([`actions`]).
 
 pub mod actions;
+pub mod browse;
 pub mod intake;
 pub mod matcher;
 pub mod report;
@@ -33,9 +34,9 @@ use crate::ops::OpsError;
 pub use intake::BillSource;
 pub use runs::{RunDiff, RunOutcome, RunReport, RunRequest, RunSummary, compare, list, load, run};
 
-/// A bill's period: a day (`yyyy-MM-dd`) or a month (`yyyy-MM`), naive Asia/Shanghai.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A bill's period: a day (`yyyy-MM-dd`) or a month (`yyyy-MM`), naive Asia/Shanghai. In JSON
+/// it is that text (`"2026-11-24"`, `"2026-11"`), as the user types it and Alipay names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Period {
     Day(NaiveDate),
     /// Holds the first day of the month.
@@ -117,6 +118,19 @@ impl FromStr for Period {
     type Err = ReconError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Period::parse(s)
+    }
+}
+
+impl Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.bill_date())
+    }
+}
+
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Period::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -248,6 +262,18 @@ pub enum Action {
     ResumeRefunds,
     /// Accept it as explained, with a note.
     Accept,
+}
+
+impl Action {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Settle => "settle",
+            Action::Query => "query",
+            Action::ResumeRefunds => "resume_refunds",
+            Action::Accept => "accept",
+        }
+    }
 }
 
 /// One discrepancy (or informational row) of a run.
@@ -502,6 +528,22 @@ mod tests {
     }
 
     #[test]
+    fn periods_are_their_text_in_json() {
+        let d = Period::parse("2026-11-24").unwrap();
+        let m = Period::parse("2026-11").unwrap();
+        assert_eq!(serde_json::to_string(&d).unwrap(), r#""2026-11-24""#);
+        assert_eq!(serde_json::to_string(&m).unwrap(), r#""2026-11""#);
+        assert_eq!(
+            serde_json::from_str::<Period>(r#""2026-11-24""#).unwrap(),
+            d
+        );
+        assert_eq!(serde_json::from_str::<Period>(r#""2026-11""#).unwrap(), m);
+        for bad in [r#""2026-13""#, r#"{"day":"2026-11-24"}"#, "20261124"] {
+            assert!(serde_json::from_str::<Period>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn categories_round_trip_and_only_agreement_and_foreign_rows_are_explained() {
         for c in Category::ALL {
             assert_eq!(Category::parse(c.as_str()), Some(c));
@@ -523,6 +565,17 @@ mod tests {
                 Category::OtherType
             ]
         );
+        for a in [
+            Action::Settle,
+            Action::Query,
+            Action::ResumeRefunds,
+            Action::Accept,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&a).unwrap(),
+                format!("\"{}\"", a.as_str())
+            );
+        }
         assert_eq!(Category::MissedNotify.suggested(), Some(Action::Settle));
         assert_eq!(Category::MissingFromBill.suggested(), Some(Action::Query));
     }

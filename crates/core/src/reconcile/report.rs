@@ -122,12 +122,7 @@ pub fn write_csv<W: Write>(run: &RunReport, out: W) -> ReconResult<()> {
             d.local_status.clone().unwrap_or_default(),
             d.message.clone(),
             d.suggested
-                .map(|a| {
-                    serde_json::to_value(a)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default()
-                })
+                .map(|a| a.as_str().to_string())
                 .unwrap_or_default(),
             d.action.clone().unwrap_or_default(),
             d.action_time.map(|t| t.to_string()).unwrap_or_default(),

@@ -1,6 +1,6 @@
 //! A run from bill to stored report, reopening runs, and comparing a run with a later one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 
 use alipay::bill::{Bill, read_bill};
 use chrono::NaiveDateTime;
@@ -9,14 +9,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::intake::{BillSource, obtain};
-use super::matcher::{Findings, Ledger, match_bill};
+use super::matcher::{Findings, Ledger, derived_message, match_bill};
 use super::{
     BillMeta, Category, CategoryTotals, Control, DayTotals, Discrepancy, Period, ReconError,
     ReconResult, Summary,
 };
 use crate::db::Store;
 use crate::desk::Desk;
-use crate::queries::reconcile::{self as q, NewRow, NewRun, RowRecord, RunRecord};
+use crate::queries::reconcile::{
+    self as q, NewRow, NewRun, RowBatch, RowRecord, RowWriter, RunRecord,
+};
 
 /// Orders created this long before the period are loaded with it: an order is usually paid
 /// within its 15-minute timeout, so one day covers the period's first payments. Older orders
@@ -104,13 +106,63 @@ struct StoredSums {
     bill: BillMeta,
 }
 
-#[derive(Serialize, Deserialize)]
+/// `paydesk_recon_rows.detail`: what has no column of its own. An absent `message` is the
+/// category's fixed wording ([`derived_message`]).
+#[derive(Deserialize)]
 struct StoredDetail {
     out_request_no: Option<String>,
     at: Option<NaiveDateTime>,
     subject: Option<String>,
     local_status: Option<String>,
-    message: String,
+    message: Option<String>,
+}
+
+/// [`StoredDetail`] as written: borrowed from the row, and without the absent fields (a
+/// missing order has two of five) or a message its category always has, which read back the
+/// same.
+#[derive(Serialize)]
+struct DetailOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    out_request_no: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at: Option<NaiveDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local_status: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+/// The detail JSON of `d`, written into `buf` (reused from row to row).
+fn detail_json<'b>(d: &Discrepancy, buf: &'b mut Vec<u8>) -> ReconResult<&'b str> {
+    buf.clear();
+    let derived = derived_message(d.category, d.order_amount);
+    let message = (derived.as_deref() != Some(d.message.as_str())).then_some(d.message.as_str());
+    serde_json::to_writer(
+        &mut *buf,
+        &DetailOut {
+            out_request_no: d.out_request_no.as_deref(),
+            at: d.at,
+            subject: d.subject.as_deref(),
+            local_status: d.local_status.as_deref(),
+            message,
+        },
+    )
+    .map_err(|e| ReconError::Refused(format!("cannot encode the run: {e}")))?;
+    std::str::from_utf8(buf).map_err(|e| ReconError::Refused(format!("cannot encode the run: {e}")))
+}
+
+/// A time as the database keeps it (to the microsecond), so the report a run returns reads
+/// the same as the run reopened.
+fn as_stored(t: NaiveDateTime) -> NaiveDateTime {
+    use chrono::Timelike as _;
+    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(t)
+}
+
+fn status_of(open: u64) -> String {
+    if open == 0 { "clean" } else { "open" }.to_string()
 }
 
 /// Reconciles one bill and stores the run. Nothing is written when the bill is refused, is for
@@ -222,7 +274,7 @@ pub async fn run(desk: &Desk, req: RunRequest, ctl: &Control) -> ReconResult<Run
     let ctl_match = ctl.clone();
     let handle = tokio::runtime::Handle::current();
     let store_match = store.clone();
-    let findings = tokio::task::spawn_blocking(move || {
+    let mut findings = tokio::task::spawn_blocking(move || {
         // Rows naming orders or refunds outside the period (an old order paid late, a refund of
         // an old order): fetched in one batched read from this blocking thread.
         let mut lookup = |numbers: Vec<String>, nos: Vec<String>| {
@@ -246,10 +298,24 @@ pub async fn run(desk: &Desk, req: RunRequest, ctl: &Control) -> ReconResult<Run
     .await
     .map_err(|e| ReconError::Refused(format!("matching stopped: {e}")))??;
     ctl.check()?;
-    ctl.report("store", 0, 1);
-    let run_id = save(desk, period, started, &meta, &findings).await?;
-    ctl.report("store", 1, 1);
-    Ok(RunOutcome::Reconciled(Box::new(load(store, run_id).await?)))
+    let finished = desk.now();
+    let (run_id, discrepancies) =
+        save(desk, period, started, finished, &meta, &mut findings, ctl).await?;
+    // The report is what was just stored, from memory: reading a million rows back (as `load`
+    // does for a stored run) would only give the same rows again.
+    let summary = findings.summary;
+    Ok(RunOutcome::Reconciled(Box::new(RunReport {
+        run_id,
+        period,
+        operator: desk.operator.clone(),
+        profile: desk.profile_name.clone(),
+        started_time: as_stored(started),
+        finished_time: Some(as_stored(finished)),
+        status: status_of(summary.open),
+        bill: meta,
+        summary,
+        discrepancies,
+    })))
 }
 
 async fn load_ledger(store: &Store, period: Period, ctl: &Control) -> ReconResult<Ledger> {
@@ -298,13 +364,17 @@ fn last_day(p: Period) -> String {
         .to_string()
 }
 
+/// Stores the run and every row in one write transaction (all or nothing), the rows streamed
+/// into batched INSERTs as `f` yields them. Returns the run id and the rows, with their ids.
 async fn save(
     desk: &Desk,
     period: Period,
     started: NaiveDateTime,
+    finished: NaiveDateTime,
     meta: &BillMeta,
-    f: &Findings,
-) -> ReconResult<i64> {
+    f: &mut Findings,
+    ctl: &Control,
+) -> ReconResult<(i64, Vec<Discrepancy>)> {
     let s = &f.summary;
     let counts = StoredCounts {
         categories: s.categories.iter().map(|(c, t)| (*c, t.count)).collect(),
@@ -324,45 +394,68 @@ async fn save(
         operator: desk.operator.clone(),
         profile: desk.profile_name.clone(),
         started_time: started,
-        finished_time: desk.now(),
+        finished_time: finished,
         bill_type: "trade".into(),
         period_start: period.first_day().format("%Y-%m-%d").to_string(),
         period_end: last_day(period),
         bill_checksum: meta.sha256.clone(),
-        status: if s.open == 0 {
-            "clean".into()
-        } else {
-            "open".into()
-        },
+        status: status_of(s.open),
         counts_json: json(&counts)?,
         sums_json: json(&sums)?,
     };
-    let rows: Vec<NewRow> = f
-        .discrepancies
-        .iter()
-        .map(|d| -> ReconResult<NewRow> {
-            Ok(NewRow {
-                category: d.category.as_str().into(),
-                trade_no: d.trade_no.clone(),
-                out_trade_no: d.out_trade_no.clone(),
+    let total = f.len();
+    ctl.report("store", 0, total as u64);
+    let mut stored: Vec<Discrepancy> = Vec::with_capacity(total);
+    let mut rows = f.take_rows();
+    let mut buf = Vec::new();
+    let mut tx = desk.store.begin_write().await?;
+    let id = q::insert_run(&mut tx, &run).await?;
+    let w = RowWriter::new(&tx, id);
+    // Builds the next batch of rows (the missing orders' on the way), keeping each row for the
+    // report.
+    let mut fill = |stored: &mut Vec<Discrepancy>| -> ReconResult<RowBatch> {
+        let mut b = w.batch();
+        while !b.is_full() {
+            let Some(d) = rows.next() else { break };
+            b.push(NewRow {
+                category: d.category.as_str(),
+                trade_no: d.trade_no.as_deref(),
+                out_trade_no: d.out_trade_no.as_deref(),
                 order_id: d.order_id,
                 bill_amount: d.bill_amount,
                 order_amount: d.order_amount,
-                detail: json(&StoredDetail {
-                    out_request_no: d.out_request_no.clone(),
-                    at: d.at,
-                    subject: d.subject.clone(),
-                    local_status: d.local_status.clone(),
-                    message: d.message.clone(),
-                })?,
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let mut tx = desk.store.begin_write().await?;
-    let id = q::insert_run(&mut tx, &run).await?;
-    q::insert_rows(&mut tx, id, &rows).await?;
+                detail: detail_json(&d, &mut buf)?,
+            });
+            stored.push(d);
+        }
+        Ok(b)
+    };
+    let mut batch = fill(&mut stored)?;
+    let mut written = 0;
+    while !batch.is_empty() {
+        // The database writes one batch (on SQLite, on its own thread; on MySQL, on the
+        // server) while this thread builds the next: on two cores that hides most of the
+        // building.
+        let (done, next) = tokio::join!(w.write(&mut tx, batch), async { fill(&mut stored) });
+        written += done?;
+        batch = next?;
+        // Between statements: a cancel now rolls back what was written (the transaction is
+        // dropped uncommitted).
+        ctl.check()?;
+        ctl.report("store", written, total as u64);
+    }
+    if written != total as u64 {
+        return Err(corrupt(format!(
+            "run {id}: {written} of {total} rows were written"
+        )));
+    }
+    let ids = q::row_ids(&mut tx, id, total).await?;
     tx.commit().await?;
-    Ok(id)
+    for (d, row_id) in stored.iter_mut().zip(ids) {
+        d.id = Some(row_id);
+    }
+    ctl.report("store", total as u64, total as u64);
+    Ok((id, stored))
 }
 
 /// The run's JSON columns.
@@ -374,7 +467,8 @@ fn corrupt(what: String) -> ReconError {
     crate::error::StoreError::Corrupt(what).into()
 }
 
-fn discrepancy(r: RowRecord) -> ReconResult<Discrepancy> {
+/// A stored row as a [`Discrepancy`] (also for [`super::browse`] and [`super::actions`]).
+pub(crate) fn discrepancy(r: RowRecord) -> ReconResult<Discrepancy> {
     let category = Category::parse(&r.category)
         .ok_or_else(|| corrupt(format!("paydesk_recon_rows.category {:?}", r.category)))?;
     let detail: StoredDetail = match &r.detail {
@@ -385,8 +479,12 @@ fn discrepancy(r: RowRecord) -> ReconResult<Discrepancy> {
             at: None,
             subject: None,
             local_status: None,
-            message: String::new(),
+            message: None,
         },
+    };
+    let message = match detail.message {
+        Some(m) => m,
+        None => derived_message(category, r.order_amount).unwrap_or_default(),
     };
     Ok(Discrepancy {
         id: Some(r.id),
@@ -400,7 +498,7 @@ fn discrepancy(r: RowRecord) -> ReconResult<Discrepancy> {
         at: detail.at,
         subject: detail.subject,
         local_status: detail.local_status,
-        message: detail.message,
+        message,
         suggested: category.suggested(),
         action: r.action,
         action_time: r.action_time,
@@ -432,17 +530,41 @@ pub async fn load(store: &Store, run_id: i64) -> ReconResult<RunReport> {
     let run = q::get_run(&mut tx, run_id)
         .await?
         .ok_or(ReconError::RunNotFound(run_id))?;
-    let rows = q::rows_of_run(&mut tx, run_id).await?;
     tx.rollback().await?;
+    // Streamed and converted row by row: a run can hold a million rows. A run's rows are never
+    // added or removed once it is stored, so reading them outside the run's read is the same.
+    let mut discrepancies = Vec::new();
+    let mut bad = None;
+    q::stream_rows_of_run(store, run_id, |r| match discrepancy(r) {
+        Ok(d) => {
+            discrepancies.push(d);
+            Ok(true)
+        }
+        Err(e) => {
+            bad = Some(e);
+            Ok(false)
+        }
+    })
+    .await?;
+    if let Some(e) = bad {
+        return Err(e);
+    }
+    let open = discrepancies.iter().filter(|d| d.open()).count() as u64;
+    assemble(run, discrepancies, open)
+}
+
+/// The report of a stored run from its record, the rows wanted (all of them for [`load`], none
+/// for [`super::browse::header`]) and the open count.
+pub(crate) fn assemble(
+    run: RunRecord,
+    discrepancies: Vec<Discrepancy>,
+    open: u64,
+) -> ReconResult<RunReport> {
+    let run_id = run.id;
     let counts: StoredCounts = serde_json::from_str(run.counts_json.as_deref().unwrap_or("{}"))
         .map_err(|e| corrupt(format!("paydesk_recon_runs {run_id} counts: {e}")))?;
     let sums: StoredSums = serde_json::from_str(run.sums_json.as_deref().unwrap_or("{}"))
         .map_err(|e| corrupt(format!("paydesk_recon_runs {run_id} sums: {e}")))?;
-    let discrepancies = rows
-        .into_iter()
-        .map(discrepancy)
-        .collect::<ReconResult<Vec<_>>>()?;
-    let open = discrepancies.iter().filter(|d| d.open()).count() as u64;
     let categories = counts
         .categories
         .iter()
@@ -512,14 +634,38 @@ pub async fn list(
 pub async fn compare(store: &Store, earlier: i64, later: i64) -> ReconResult<RunDiff> {
     let a = load(store, earlier).await?;
     let b = load(store, later).await?;
-    let open_in = |r: &RunReport| -> HashMap<_, Discrepancy> {
+    // Keys borrowed from the rows, and each row moved (not copied) into the diff: two runs of
+    // a million rows each are already in memory once.
+    type Key<'a> = (Category, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    fn key(d: &Discrepancy) -> Key<'_> {
+        (
+            d.category,
+            d.out_trade_no.as_deref(),
+            d.trade_no.as_deref(),
+            d.out_request_no.as_deref(),
+        )
+    }
+    fn open_keys(r: &RunReport) -> HashSet<Key<'_>> {
         r.discrepancies
             .iter()
             .filter(|d| d.open())
-            .map(|d| (d.key(), d.clone()))
+            .map(key)
             .collect()
+    }
+    // Per row of `a`: resolved? Per row of `b`: open, and if so also open in `a`?
+    let (resolved, in_a): (Vec<bool>, Vec<Option<bool>>) = {
+        let (open_a, open_b) = (open_keys(&a), open_keys(&b));
+        (
+            a.discrepancies
+                .iter()
+                .map(|d| d.open() && !open_b.contains(&key(d)))
+                .collect(),
+            b.discrepancies
+                .iter()
+                .map(|d| d.open().then(|| open_a.contains(&key(d))))
+                .collect(),
+        )
     };
-    let (open_a, open_b) = (open_in(&a), open_in(&b));
     let mut diff = RunDiff {
         earlier,
         later,
@@ -527,16 +673,16 @@ pub async fn compare(store: &Store, earlier: i64, later: i64) -> ReconResult<Run
         new: Vec::new(),
         still_open: Vec::new(),
     };
-    for d in a.discrepancies.iter().filter(|d| d.open()) {
-        if !open_b.contains_key(&d.key()) {
-            diff.resolved.push(d.clone());
+    for (d, gone) in a.discrepancies.into_iter().zip(resolved) {
+        if gone {
+            diff.resolved.push(d);
         }
     }
-    for d in b.discrepancies.iter().filter(|d| d.open()) {
-        if open_a.contains_key(&d.key()) {
-            diff.still_open.push(d.clone());
-        } else {
-            diff.new.push(d.clone());
+    for (d, seen) in b.discrepancies.into_iter().zip(in_a) {
+        match seen {
+            Some(true) => diff.still_open.push(d),
+            Some(false) => diff.new.push(d),
+            None => {}
         }
     }
     Ok(diff)
