@@ -227,7 +227,7 @@ pub fn open_desk(
 /// is too easily carried over from shell history onto the wrong order. Elsewhere `--confirm` is
 /// optional, but a wrong one is still refused: it means the operator has something else in mind.
 /// Checked before anything is changed or sent to Alipay.
-fn confirm_typed(
+pub fn confirm_typed(
     desk: &Desk,
     given: Option<&str>,
     expected: &str,

@@ -3,18 +3,20 @@
 //! Exit 0 when nothing is unexplained, 1 when discrepancies remain open (or, with no bill for
 //! the day, orders were paid here anyway), 2 for a refused bill or a usage error.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use paydesk_core::reconcile::actions::{accept_row, query_row, settle_row};
-use paydesk_core::reconcile::report::to_csv;
+use paydesk_core::reconcile::actions::{accept_row, query_row, resume_refunds_row, settle_row};
+use paydesk_core::reconcile::browse;
+use paydesk_core::reconcile::report;
 use paydesk_core::reconcile::{
-    BillSource, Control, Period, ReconError, RunOutcome, RunReport, RunRequest, compare, list,
-    load, run,
+    Action, BillSource, Category, Control, Discrepancy, Period, ReconError, RunOutcome, RunReport,
+    RunRequest, compare, list, load, run,
 };
 
-use crate::cmd::ops::{DbArgs, open_desk, runtime};
+use crate::cmd::ops::{DbArgs, confirm_typed, open_desk, runtime};
 use crate::ctx::Ctx;
 use crate::exit::{CmdResult, Exit, Failure};
 use crate::output;
@@ -26,7 +28,8 @@ use crate::output;
   paydesk reconcile --date 2026-11-24                 fetch the day's bill from Alipay
   paydesk reconcile --month 2026-11 --csv nov.csv     a month, with a CSV report (UTF-8 BOM)
   paydesk reconcile --date 2026-11-24 --bill 2088…_20261124.zip   a bill from the merchant portal
-  paydesk reconcile show 12 | compare 11 12 | settle 345 | query 346 | accept 347 --note \"…\"
+  paydesk reconcile show 12 | compare 11 12 | settle 345 | query 346 | resume 348 | accept 347 --note \"…\"
+  (on a production profile, settle also needs --confirm <ORDER_NUMBER>)
 
 Exit codes: 0 nothing unexplained, 1 discrepancies remain, 2 a refused bill or a usage error."
 )]
@@ -65,7 +68,15 @@ enum ReconcileCmd {
     /// What was resolved, what is new and what is still open between two runs
     Compare { earlier: i64, later: i64 },
     /// Settle the order of a missed_notify / paid_after_close discrepancy (queries Alipay first)
-    Settle { row_id: i64 },
+    Settle {
+        row_id: i64,
+        /// Required on a production profile: the row's order number again
+        #[arg(long, value_name = "ORDER_NUMBER")]
+        confirm: Option<String>,
+    },
+    /// Resolve the pending refund of a refund_unresolved discrepancy (same out_request_no,
+    /// never a second refund)
+    Resume { row_id: i64 },
     /// Ask Alipay about a discrepancy's trade (changes nothing)
     Query { row_id: i64 },
     /// Accept a discrepancy as explained
@@ -135,8 +146,11 @@ fn print_run(ctx: &Ctx, r: &RunReport) {
             d.net
         ));
     }
+    // One buffered write for all rows: a run can hold a million, and stdout flushes per line.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     for x in &r.discrepancies {
-        output::line(&format!(
+        let line = writeln!(
+            out,
             "  #{:<6} {:<24} {:<26} {}{}",
             x.id.unwrap_or_default(),
             x.category.as_str(),
@@ -149,8 +163,14 @@ fn print_run(ctx: &Ctx, r: &RunReport) {
                 .as_deref()
                 .map(|a| format!(" [{a}]"))
                 .unwrap_or_default()
-        ));
+        );
+        // A closed stdout (`| head`): stop quietly, as output::line does.
+        if line.is_err() {
+            break;
+        }
     }
+    let _ = out.flush();
+    drop(out);
     output::line(&if s.open == 0 {
         "CLEAN: nothing unexplained".to_string()
     } else {
@@ -158,13 +178,84 @@ fn print_run(ctx: &Ctx, r: &RunReport) {
     });
 }
 
-fn write_csv(r: &RunReport, out: &Option<PathBuf>) -> Result<(), Failure> {
-    if let Some(path) = out {
-        let bytes = to_csv(r).map_err(failure)?;
-        std::fs::write(path, bytes)
+/// `--csv OUT`, written to a sibling file made before the run and renamed over OUT at the end:
+/// an unwritable OUT is refused before a run is stored (a retry would store a second one), and
+/// a refused run or a failed write leaves an existing OUT as it was.
+struct CsvOut {
+    path: PathBuf,
+    staged: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl CsvOut {
+    fn create(out: &Option<PathBuf>) -> Result<Option<CsvOut>, Failure> {
+        let Some(path) = out else { return Ok(None) };
+        let name = path
+            .file_name()
+            .ok_or_else(|| Failure::usage(format!("--csv {}: not a file name", path.display())))?;
+        let mut staged_name = std::ffi::OsString::from(".");
+        staged_name.push(name);
+        staged_name.push(".partial");
+        let staged = path.with_file_name(staged_name);
+        let file = std::fs::File::create(&staged)
             .map_err(|e| Failure::input(format!("{}: cannot write: {e}", path.display())))?;
+        Ok(Some(CsvOut {
+            path: path.clone(),
+            staged,
+            file: Some(file),
+        }))
     }
-    Ok(())
+
+    fn finish(mut self, r: &RunReport) -> Result<(), Failure> {
+        let cannot = |e: std::io::Error| {
+            Failure::input(format!("{}: cannot write: {e}", self.path.display()))
+        };
+        // Straight into the file: a run's report can hold a million rows.
+        let mut file = std::io::BufWriter::new(self.file.take().expect("written once"));
+        report::write_csv(r, &mut file).map_err(failure)?;
+        file.flush().map_err(cannot)?;
+        drop(file);
+        std::fs::rename(&self.staged, &self.path).map_err(cannot)
+    }
+}
+
+impl Drop for CsvOut {
+    fn drop(&mut self) {
+        // Not renamed (refused, failed or interrupted): the staged file is nobody's report.
+        let _ = std::fs::remove_file(&self.staged);
+    }
+}
+
+fn write_csv(r: &RunReport, out: &Option<PathBuf>) -> Result<(), Failure> {
+    match CsvOut::create(out)? {
+        Some(c) => c.finish(r),
+        None => Ok(()),
+    }
+}
+
+/// The command for what the report suggests doing about a row, for a refusal to say what to
+/// do instead; nothing when the row needs nothing or was already dealt with.
+fn suggestion(row_id: i64, row: &Discrepancy) -> String {
+    if !row.open() {
+        return String::new();
+    }
+    let cmd = match row.suggested {
+        Some(Action::Settle) => format!("paydesk reconcile settle {row_id}"),
+        Some(Action::Query) => format!("paydesk reconcile query {row_id}"),
+        Some(Action::ResumeRefunds) => format!("paydesk reconcile resume {row_id}"),
+        Some(Action::Accept) => format!("paydesk reconcile accept {row_id} --note \"…\""),
+        None => return String::new(),
+    };
+    format!("; for this row: {cmd}")
+}
+
+/// A refusal of an action that does not fit the row, with what fits it.
+fn refused_with_hint(e: ReconError, row_id: i64, row: &Discrepancy) -> Failure {
+    let mut f = failure(e);
+    if f.kind == "conflict" {
+        f.message.push_str(&suggestion(row_id, row));
+    }
+    f
 }
 
 fn verdict(r: &RunReport) -> Exit {
@@ -232,15 +323,46 @@ pub fn run_cmd(ctx: &Ctx, a: ReconcileArgs) -> CmdResult {
                 Exit::Negative
             })
         }
-        Some(ReconcileCmd::Settle { row_id }) => action(ctx, &rt, &a.db, true, |desk| {
-            Box::pin(settle_row(desk, row_id))
+        Some(ReconcileCmd::Settle { row_id, confirm }) => {
+            action(ctx, &rt, &a.db, true, move |desk| {
+                Box::pin(async move {
+                    // Settling moves an order to paid and grants its courses: on production the
+                    // operator types the order number, as for `settle --order`.
+                    let (_, row) = browse::row(&desk.store, row_id).await.map_err(failure)?;
+                    // Only a row settle acts on wants its order typed: any other is refused
+                    // below, and a confirmation asked first would only lead to that refusal.
+                    if matches!(
+                        row.category,
+                        Category::MissedNotify | Category::PaidAfterClose
+                    ) {
+                        let number = row.out_trade_no.as_deref().unwrap_or_default();
+                        confirm_typed(
+                            desk,
+                            confirm.as_deref(),
+                            number,
+                            &format!("discrepancy {row_id} settles order {number}"),
+                        )?;
+                    }
+                    settle_row(desk, row_id)
+                        .await
+                        .map_err(|e| refused_with_hint(e, row_id, &row))
+                })
+            })
+        }
+        Some(ReconcileCmd::Resume { row_id }) => action(ctx, &rt, &a.db, true, |desk| {
+            Box::pin(async move {
+                let (_, row) = browse::row(&desk.store, row_id).await.map_err(failure)?;
+                resume_refunds_row(desk, row_id)
+                    .await
+                    .map_err(|e| refused_with_hint(e, row_id, &row))
+            })
         }),
         Some(ReconcileCmd::Query { row_id }) => action(ctx, &rt, &a.db, true, |desk| {
-            Box::pin(query_row(desk, row_id))
+            Box::pin(async move { query_row(desk, row_id).await.map_err(failure) })
         }),
         Some(ReconcileCmd::Accept { row_id, note }) => {
             action(ctx, &rt, &a.db, false, move |desk| {
-                Box::pin(async move { accept_row(desk, row_id, &note).await })
+                Box::pin(async move { accept_row(desk, row_id, &note).await.map_err(failure) })
             })
         }
         None => reconcile(ctx, &rt, a),
@@ -250,7 +372,7 @@ pub fn run_cmd(ctx: &Ctx, a: ReconcileArgs) -> CmdResult {
 type ActionFuture<'a> = std::pin::Pin<
     Box<
         dyn std::future::Future<
-                Output = Result<paydesk_core::reconcile::actions::ActionResult, ReconError>,
+                Output = Result<paydesk_core::reconcile::actions::ActionResult, Failure>,
             > + 'a,
     >,
 >;
@@ -263,7 +385,7 @@ fn action(
     f: impl for<'a> FnOnce(&'a paydesk_core::desk::Desk) -> ActionFuture<'a>,
 ) -> CmdResult {
     let desk = open_desk(ctx, db, gateway, rt)?;
-    let r = rt.block_on(f(&desk)).map_err(failure)?;
+    let r = rt.block_on(f(&desk))?;
     if ctx.json {
         output::json(&r);
     } else {
@@ -302,6 +424,21 @@ fn reconcile(ctx: &Ctx, rt: &tokio::runtime::Runtime, a: ReconcileArgs) -> CmdRe
         None => open_desk(ctx, &a.db, true, rt)?,
         Some(_) => open_desk(ctx, &a.db, true, rt).or_else(|_| open_desk(ctx, &a.db, false, rt))?,
     };
+    // Alipay has a day's bill from the next day on, a month's from the next month on. Asked
+    // sooner it refuses like any business error (exit 1), which would read as "discrepancies
+    // open": a period not over yet is the caller's mistake, said here with exit 2.
+    if let (None, Some(p)) = (&a.bill, period) {
+        let today = desk.now().date();
+        if p.end_day() > today {
+            return Err(Failure::usage(format!(
+                "Alipay has no bill for {p} yet: a day's bill exists from the next day on, a \
+                 month's from the 1st of the next month (today is {today}, Beijing time); give \
+                 an earlier --date or --month"
+            )));
+        }
+    }
+    // Before the run: an OUT that cannot be written is refused before anything is stored.
+    let csv = CsvOut::create(&a.csv)?;
     let source = a.bill.clone().map_or(BillSource::Fetch, BillSource::File);
     // The profile's seller, even when no gateway could be built for an import.
     let seller_id = crate::cmd::ops::resolve(ctx)?.profile.seller_id.clone();
@@ -335,7 +472,9 @@ fn reconcile(ctx: &Ctx, rt: &tokio::runtime::Runtime, a: ReconcileArgs) -> CmdRe
     }
     match outcome? {
         RunOutcome::Reconciled(r) => {
-            write_csv(&r, &a.csv)?;
+            if let Some(c) = csv {
+                c.finish(&r)?;
+            }
             print_run(ctx, &r);
             Ok(verdict(&r))
         }
