@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alipay::{
-    AppIdentity, Clock, GatewayClient, GatewayConfig, PrivateKey, PublicKey, SystemClock,
+    Amount, AppIdentity, Clock, GatewayClient, GatewayConfig, PrivateKey, PublicKey, SystemClock,
 };
 use paydesk_core::admin;
 use paydesk_core::config::redact_url;
 use paydesk_core::demo::{self, DemoSpec};
 use paydesk_core::desk::{Desk, Gateway, os_user};
 use paydesk_core::{StoreConfig, config::Target};
-use sim::{SimConfig, SimHandle, Simulator};
+use sim::{HistoricTrade, SimConfig, SimHandle, Simulator};
 
 use crate::config::{self, Paths, model::Profile};
 use crate::dto::profiles::{AppStatus, ProfileKind, SimulatorInfo};
@@ -137,13 +137,16 @@ async fn start_simulator(
     // One clock for the store, the requests and the simulator.
     let clock: Arc<dyn Clock> = sim.clock();
     let store_cfg = config::store_config(&profile, &paths.embedded_db())?;
-    let store = open_or_create_embedded(
+    let (store, created) = open_or_create_embedded(
         &store_cfg,
         clock.clone(),
         paths.demo_orders,
         events.as_ref(),
     )
     .await?;
+    if created {
+        seed_simulator(&sim, &store).await;
+    }
 
     let listener = notify::start()
         .await
@@ -193,17 +196,63 @@ async fn start_simulator(
     })
 }
 
+/// Tells the simulator about the demo's payments, so Alipay's bill for a past day lists them
+/// and reconciling it in the demo matches. The simulator skips trades it already has; the
+/// desk works without this, so a failure is logged, not raised.
+async fn seed_simulator(sim: &SimHandle, store: &paydesk_core::Store) {
+    let payments = match demo::paid_orders(store, SEED_LIMIT).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("cannot list the demo's payments for the simulator: {e}");
+            return;
+        }
+    };
+    let listed = payments.len();
+    let mut unpayable = 0usize;
+    let trades: Vec<HistoricTrade> = payments
+        .into_iter()
+        .filter_map(|p| match Amount::new(p.real_price) {
+            Ok(total_amount) => Some(HistoricTrade {
+                out_trade_no: p.order_number,
+                subject: p.subject,
+                total_amount,
+                gmt_create: p.created_time,
+                gmt_payment: p.pay_time,
+            }),
+            // Alipay would not have taken it, so its bill must not list it either.
+            Err(_) => {
+                unpayable += 1;
+                None
+            }
+        })
+        .collect();
+    match sim.import_paid_trades(trades) {
+        Ok(n) => tracing::info!(
+            imported = n,
+            listed,
+            unpayable,
+            "demo payments recorded in the simulator"
+        ),
+        Err(e) => tracing::error!("cannot record the demo's payments in the simulator: {e}"),
+    }
+}
+
+/// The most recent demo payments the simulator is told about. Its state file is rewritten on
+/// every change, so a million-order demo must not put 600,000 trades in it; older days' bills
+/// then lack the older payments (reconciling them shows missing_from_bill).
+const SEED_LIMIT: usize = 20_000;
+
 /// A new embedded database gets the platform tables, Paydesk's tables and demo data; an existing
-/// one is checked and migrated.
+/// one is checked and migrated. Says whether it was created.
 async fn open_or_create_embedded(
     cfg: &StoreConfig,
     clock: Arc<dyn Clock>,
     orders: u64,
     events: &dyn Events,
-) -> IpcResult<paydesk_core::Store> {
+) -> IpcResult<(paydesk_core::Store, bool)> {
     let is_new = matches!(cfg.target(), Ok(Target::Sqlite(ref p)) if !p.exists());
     if !is_new {
-        return Ok(admin::open_platform(cfg, clock).await?);
+        return Ok((admin::open_platform(cfg, clock).await?, false));
     }
     if let Ok(Target::Sqlite(p)) = cfg.target()
         && let Some(dir) = p.parent()
@@ -229,7 +278,7 @@ async fn open_or_create_embedded(
         "demo data ready"
     );
     events.progress("demo", orders, orders, Some("demo data ready".into()));
-    Ok(store)
+    Ok((store, true))
 }
 
 /// A sandbox or production profile from the settings file. Without keys it still opens (browse,

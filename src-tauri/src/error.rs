@@ -6,6 +6,7 @@
 
 use paydesk_core::StoreError;
 use paydesk_core::ops::OpsError;
+use paydesk_core::reconcile::ReconError;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -116,6 +117,35 @@ impl From<OpsError> for IpcError {
     }
 }
 
+impl From<ReconError> for IpcError {
+    fn from(e: ReconError) -> Self {
+        let code = match e.code() {
+            "not_found" => IpcErrorCode::NotFound,
+            "invalid_input" => IpcErrorCode::InvalidInput,
+            "conflict" => IpcErrorCode::Conflict,
+            "signature" => IpcErrorCode::Signature,
+            "gateway" => IpcErrorCode::Gateway,
+            "unknown_outcome" => IpcErrorCode::UnknownOutcome,
+            _ => IpcErrorCode::Internal,
+        };
+        match e {
+            // Their own mappings keep driver text out and say what to do.
+            ReconError::Store(s) => IpcError::from(*s),
+            ReconError::Ops(o) => IpcError::from(*o),
+            // A refused bill: the parser says what is wrong; add what it means and what to do.
+            ReconError::Bill(b) => IpcError::invalid(format!(
+                "the bill was refused and nothing was reconciled: {b} (use the trade bill zip or its 业务明细 CSV as downloaded from the merchant portal)"
+            )),
+            ReconError::File(what, why) => IpcError::invalid(format!(
+                "{what}: cannot read: {why} (check the path and that Paydesk may read it)"
+            )),
+            e if code == IpcErrorCode::Internal => IpcError::internal("the reconciliation", &e),
+            // The other variants are sentences written for the operator (see ReconError).
+            e => IpcError::new(code, e.to_string()),
+        }
+    }
+}
+
 impl From<alipay::KeyError> for IpcError {
     fn from(e: alipay::KeyError) -> Self {
         // Key errors name files and formats, never key material.
@@ -189,6 +219,25 @@ mod tests {
         assert!(!e.message.contains("SELECT"), "{}", e.message);
         assert!(!e.message.contains("no such table"), "{}", e.message);
         assert!(e.message.contains("log"), "{}", e.message);
+    }
+
+    #[test]
+    fn recon_errors_keep_their_code_and_sentence() {
+        let e: IpcError = ReconError::Cancelled.into();
+        assert_eq!(e.code, IpcErrorCode::Conflict);
+        assert_eq!(e.message, "cancelled: nothing was stored");
+        let e: IpcError = ReconError::RowNotFound(7).into();
+        assert_eq!(e.code, IpcErrorCode::NotFound);
+        let e: IpcError = ReconError::from(alipay::bill::BillError::Empty).into();
+        assert_eq!(e.code, IpcErrorCode::InvalidInput);
+        assert!(e.message.contains("the file is empty"), "{}", e.message);
+        let e: IpcError = ReconError::from(StoreError::Db {
+            context: "read rows".into(),
+            source: sqlx_like_error(),
+        })
+        .into();
+        assert_eq!(e.code, IpcErrorCode::Internal);
+        assert!(!e.message.contains("SELECT"), "{}", e.message);
     }
 
     fn sqlx_like_error() -> sqlx::Error {

@@ -53,6 +53,14 @@ macro_rules! paydesk_handler {
             $crate::commands::keys::verify_signature,
             $crate::commands::keys::cert_sn,
             $crate::commands::audit::audit_list,
+            $crate::commands::reconcile::recon_overview,
+            $crate::commands::reconcile::recon_run,
+            $crate::commands::reconcile::recon_cancel,
+            $crate::commands::reconcile::recon_report,
+            $crate::commands::reconcile::recon_rows,
+            $crate::commands::reconcile::recon_action,
+            $crate::commands::reconcile::recon_export_csv,
+            $crate::commands::reconcile::recon_compare,
         ]
     };
 }

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use paydesk_core::reconcile::Control;
 use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::{Mutex, RwLock};
 
@@ -19,6 +20,9 @@ pub struct AppState {
     active: Arc<RwLock<Result<Arc<Active>, IpcError>>>,
     switching: Mutex<()>,
     booted: std::sync::atomic::AtomicBool,
+    /// The reconciliation in progress (one per app: a run reads a whole period and writes one
+    /// report; two at once would only compete). `recon_cancel` flips its cancel flag.
+    recon: std::sync::Mutex<Option<Control>>,
 }
 
 impl AppState {
@@ -31,6 +35,7 @@ impl AppState {
             )))),
             switching: Mutex::new(()),
             booted: std::sync::atomic::AtomicBool::new(false),
+            recon: std::sync::Mutex::new(None),
         }
     }
 
@@ -74,6 +79,38 @@ impl AppState {
             .map(|a| a.name().to_string())
     }
 
+    /// Claims the one reconciliation slot for `ctl`; the slot is freed when the guard drops
+    /// (the run finished, failed or was cancelled).
+    pub fn start_recon(&self, ctl: Control) -> IpcResult<ReconSlot<'_>> {
+        let mut slot = self.recon.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_some() {
+            return Err(IpcError::new(
+                IpcErrorCode::Conflict,
+                "a reconciliation is already running: wait for it or cancel it",
+            ));
+        }
+        *slot = Some(ctl);
+        Ok(ReconSlot(&self.recon))
+    }
+
+    pub fn recon_running(&self) -> bool {
+        self.recon
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// Tells the running reconciliation to stop; `false` when none is running.
+    pub fn cancel_recon(&self) -> bool {
+        match &*self.recon.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(ctl) => {
+                ctl.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
     pub async fn switch(&self, name: &str, events: Arc<dyn Events>) -> IpcResult<Arc<Active>> {
         let _one_at_a_time = self.switching.lock().await;
         if let Ok(a) = self.current().await
@@ -89,6 +126,15 @@ impl AppState {
             old.stop().await;
         }
         Ok(next)
+    }
+}
+
+/// Holds the reconciliation slot while a run is in progress.
+pub struct ReconSlot<'a>(&'a std::sync::Mutex<Option<Control>>);
+
+impl Drop for ReconSlot<'_> {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
@@ -142,6 +188,25 @@ pub fn progress<R: Runtime>(app: &AppHandle<R>, task: &str, done: usize, total: 
             done: done as u64,
             total: total as u64,
             message: None,
+        },
+    );
+}
+
+/// Progress with a message (a stage name, a step).
+pub fn progress_message<R: Runtime>(
+    app: &AppHandle<R>,
+    task: &str,
+    done: u64,
+    total: u64,
+    message: &str,
+) {
+    let _ = app.emit(
+        PROGRESS,
+        ProgressEvent {
+            task: task.to_string(),
+            done,
+            total,
+            message: Some(message.to_string()),
         },
     );
 }

@@ -8,8 +8,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/verify', name: 'verify', component: () => import('./views/VerifyView.vue'), meta: { titleKey: 'nav.verify' } },
   { path: '/refunds', name: 'refunds', component: () => import('./views/RefundsView.vue'), meta: { titleKey: 'nav.refunds' } },
   { path: '/grants', name: 'grants', component: () => import('./views/GrantsView.vue'), meta: { titleKey: 'nav.grants' } },
-  // Reconcile (对账): route and nav entry arrive together with the backend's reconciliation
-  // commands (bill download + match). Until then there is deliberately no view here.
+  { path: '/reconcile', name: 'reconcile', component: () => import('./views/ReconcileView.vue'), meta: { titleKey: 'nav.reconcile' } },
   { path: '/keys', name: 'keys', component: () => import('./views/KeysView.vue'), meta: { titleKey: 'nav.keys' } },
   { path: '/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { titleKey: 'nav.audit' } },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { titleKey: 'nav.settings' } },

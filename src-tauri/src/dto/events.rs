@@ -14,6 +14,8 @@ pub enum ChangedEntity {
     Grant,
     Audit,
     Profile,
+    /// A reconciliation run was stored or one of its rows acted upon.
+    Reconcile,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

@@ -12,6 +12,7 @@ pub mod grants;
 pub mod keys;
 pub mod orders;
 pub mod profiles;
+pub mod reconcile;
 pub mod refunds;
 pub mod verify;
 

@@ -304,6 +304,28 @@ impl Ui {
         Ok(())
     }
 
+    /// Makes every delivery of the simulator's next notify fail: the platform never hears of
+    /// the payment (the missed notify a reconciliation must find).
+    async fn lose_next_notify(&self, link: &str) -> R {
+        self.delay_next_notify(link, 100).await
+    }
+
+    /// Moves the simulator's clock (which is also the desk's) forward.
+    async fn advance_clock(&self, link: &str, secs: i64) -> R<String> {
+        let r = self
+            .http
+            .post(format!("{}/sim/clock", Self::sim_base(link)))
+            .header("content-type", "application/json")
+            .body(json!({ "advance_secs": secs }).to_string())
+            .send()
+            .await?;
+        let body: Value = serde_json::from_str(&r.text().await?)?;
+        body["now"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("simulator refused the clock change: {body}").into())
+    }
+
     /// The buyer: opens the cashier (creates the trade), pays through the simulator's test hook.
     async fn pay(&self, link: &str, number: &str) -> R<String> {
         let cashier = self.http.get(link).send().await?;
@@ -855,8 +877,94 @@ async fn story(ui: &Ui, passed: &mut Vec<&'static str>, started: Instant) -> R {
     });
     step!(
         passed,
+        "reconcile yesterday: missed notify settled from the report, then clean",
+        async {
+            // Order C is paid at Alipay, but no notify ever arrives.
+            let (n3, l3) = ui.test_order(11, 13, 0).await?;
+            ui.lose_next_notify(&l3).await?;
+            ui.pay(&l3, &n3).await?;
+            // A day later at the simulator (and the desk): today's trades are yesterday's bill.
+            let now = ui.advance_clock(&l3, 86_400).await?;
+            println!("simulator clock now {now}");
+            ui.nav("reconcile").await?;
+            ui.click(&tid("recon-source-fetch")).await?;
+            ui.click(&tid("recon-run")).await?;
+            ui.attr_is(&tid("recon-summary"), "data-status", &["open", "clean"])
+                .await?;
+            let first_run = ui
+                .wait(&tid("recon-summary"))
+                .await?
+                .attr("data-run-id")
+                .await?
+                .unwrap_or_default();
+            let row = format!(
+                "[data-testid^='recon-row-'][data-order='{n3}'][data-category='missed_notify']"
+            );
+            ui.until(
+                "the missed-notify row of order C",
+                "return !!document.querySelector(arguments[0]);",
+                vec![json!(row)],
+                30,
+            )
+            .await?;
+            let id = ui
+                .wait(&row)
+                .await?
+                .attr("data-testid")
+                .await?
+                .unwrap_or_default()
+                .trim_start_matches("recon-row-")
+                .to_string();
+            let open = ui
+                .wait(&tid("recon-summary"))
+                .await?
+                .attr("data-open")
+                .await?;
+            println!("first run {first_run}: {open:?} open, missed notify row {id}");
+            if open.as_deref() != Some("1") {
+                let cats = ui
+                    .attrs("[data-testid^='recon-row-']", "data-category")
+                    .await?;
+                return Err(
+                    format!("want exactly the missed notify open, got {open:?}: {cats:?}").into(),
+                );
+            }
+            ui.shot("reconcile", true).await?;
+            ui.scroll_to(&tid("recon-table"), "center").await?;
+            ui.shot("reconcile-rows", true).await?;
+            ui.click(&tid(&format!("recon-settle-{id}"))).await?;
+            // Settled: the row says so, or (with "open only" on) leaves the table.
+            ui.until(
+                "the row to be settled",
+                "const r = document.querySelector(arguments[0]); return !r || r.dataset.open === 'false';",
+                vec![json!(tid(&format!("recon-row-{id}")))],
+                30,
+            )
+            .await?;
+            ui.attr_is(&tid("recon-summary"), "data-open", &["0"])
+                .await?;
+            // Run again: the same bill now agrees with the platform.
+            ui.click(&tid("recon-run")).await?;
+            ui.until(
+                "a second, clean run",
+                "const s = document.querySelector('[data-testid=\"recon-summary\"]'); return !!s && s.dataset.runId !== arguments[0] && s.dataset.status === 'clean';",
+                vec![json!(first_run)],
+                60,
+            )
+            .await?;
+            ui.shot("reconcile-clean", true).await?;
+            // The order itself is paid now.
+            ui.open_order(&n3).await?;
+            ui.attr_is(&tid(&format!("orders-row-{n3}")), "data-status", &["1"])
+                .await?;
+            ui.close_drawer().await
+        }
+    );
+    step!(
+        passed,
         "production profile: banner and typed confirmation",
         async {
+            ui.nav("settings").await?;
             ui.click(&tid("profile-activate-live")).await?;
             if ui
                 .c

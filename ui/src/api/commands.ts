@@ -24,6 +24,16 @@ import type {
   OrderRow,
   PageRequest,
   PayLink,
+  ReconAction,
+  ReconActionResult,
+  ReconDiff,
+  ReconExport,
+  ReconOverview,
+  ReconReport,
+  ReconRowFilter,
+  ReconRowPage,
+  ReconRunResult,
+  ReconSource,
   ProfileSettings,
   ProfileSummary,
   RefundFilter,
@@ -96,3 +106,18 @@ export const certSn = (path: string) => call<CertSn>('cert_sn', { path })
 
 // Audit
 export const auditList = (filter: AuditFilter, page: PageRequest) => call<AuditPage>('audit_list', { filter, page })
+
+// Reconcile (对账, .tmp/RECON_CONTRACT.md)
+export const reconOverview = () => call<ReconOverview>('recon_overview')
+/** `period` may be null for an imported file (the bill says which period it covers). */
+export const reconRun = (period: string | null, source: ReconSource, path: string | null) =>
+  call<ReconRunResult>('recon_run', { period, source, path })
+/** True when a running run was told to stop; that run then rejects with `conflict` ("cancelled…"). */
+export const reconCancel = () => call<boolean>('recon_cancel')
+export const reconReport = (runId: number) => call<ReconReport>('recon_report', { runId })
+export const reconRows = (runId: number, filter: ReconRowFilter, offset: number, limit: number) =>
+  call<ReconRowPage>('recon_rows', { runId, filter, offset, limit })
+export const reconAction = (rowId: number, action: ReconAction, note: string | null, confirm: string | null) =>
+  call<ReconActionResult>('recon_action', { rowId, action, note, confirm })
+export const reconExportCsv = (runId: number, path: string) => call<ReconExport>('recon_export_csv', { runId, path })
+export const reconCompare = (earlier: number, later: number) => call<ReconDiff>('recon_compare', { earlier, later })

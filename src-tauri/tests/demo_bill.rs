@@ -1,0 +1,157 @@
+//! The built-in simulator agrees with the demo history: a new embedded database's paid orders are
+//! in the simulator's bills, so reconciling a past day or month of the demo matches every
+//! payment instead of reporting them missing from the bill.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{Datelike, Months, NaiveDate};
+use paydesk_app::active::{self, Active, Events};
+use paydesk_app::config::Paths;
+use paydesk_core::db::Query;
+use paydesk_core::domain::{OrderStatus, PayType};
+use paydesk_core::reconcile::{
+    self, BillSource, Category, Control, Period, RunOutcome, RunRequest,
+};
+use rust_decimal::Decimal;
+
+/// Enough orders for several payments on the busiest day, few enough to generate quickly.
+const DEMO_ORDERS: u64 = 1_500;
+
+struct Quiet;
+
+impl Events for Quiet {
+    fn progress(&self, _: &str, _: u64, _: u64, _: Option<String>) {}
+    fn order_changed(&self, _: &str) {}
+}
+
+/// Payments the bill should list, by pay day: counted straight from the order table.
+async fn paid_by_day(a: &Active) -> BTreeMap<NaiveDate, (u64, Decimal)> {
+    let mut tx = a.desk.store.begin_read().await.unwrap();
+    let q = Query::new(format!(
+        "SELECT order_status, pay_type, real_price, pay_time FROM {}",
+        tx.names().order
+    ));
+    let rows = tx.fetch_all(q).await.unwrap();
+    tx.rollback().await.unwrap();
+    let mut days: BTreeMap<NaiveDate, (u64, Decimal)> = BTreeMap::new();
+    for r in rows {
+        let price = r.money("real_price").unwrap();
+        if OrderStatus::from(r.i64("order_status").unwrap()) != OrderStatus::Paid
+            || PayType::from(r.i64("pay_type").unwrap()) == PayType::Balance
+            || price <= Decimal::ZERO
+        {
+            continue;
+        }
+        let paid = r
+            .opt_time("pay_time")
+            .unwrap()
+            .expect("a paid order's pay_time");
+        let e = days.entry(paid.date()).or_default();
+        e.0 += 1;
+        e.1 += price;
+    }
+    days
+}
+
+async fn reconcile(a: &Active, period: Period) -> reconcile::RunReport {
+    let req = RunRequest {
+        period: Some(period),
+        source: BillSource::Fetch,
+        seller_id: None,
+    };
+    match reconcile::run(&a.desk, req, &Control::default())
+        .await
+        .unwrap_or_else(|e| panic!("reconciling {period:?}: {e}"))
+    {
+        RunOutcome::Reconciled(r) => *r,
+        other => panic!("{period:?}: expected a bill, got {other:?}"),
+    }
+}
+
+fn assert_all_matched(r: &reconcile::RunReport, payments: u64, amount: Decimal) {
+    let matched = r
+        .summary
+        .categories
+        .get(&Category::Matched)
+        .map(|c| c.count)
+        .unwrap_or(0);
+    let others: Vec<_> = r
+        .discrepancies
+        .iter()
+        .filter(|d| d.category != Category::Matched)
+        .map(|d| format!("{:?} {:?}: {}", d.category, d.out_trade_no, d.message))
+        .collect();
+    assert!(others.is_empty(), "{:?}: {others:#?}", r.period);
+    assert_eq!(matched, payments, "{:?}", r.period);
+    assert_eq!(r.summary.open, 0, "{:?}", r.period);
+    assert_eq!(r.summary.bill_rows, payments, "{:?}", r.period);
+    assert_eq!(r.summary.total.payments, payments, "{:?}", r.period);
+    assert_eq!(r.summary.total.received, amount, "{:?}", r.period);
+    assert_eq!(r.status, "clean", "{:?}", r.period);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciling_a_past_demo_day_and_month_matches_every_payment() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::under(dir.path(), DEMO_ORDERS);
+    let a = active::activate(&paths, "simulator", Arc::new(Quiet))
+        .await
+        .expect("the simulator profile starts");
+
+    // Alipay has bills up to yesterday (and months up to the last one).
+    let today = a.desk.now().date();
+    let days = paid_by_day(&a).await;
+    let past: BTreeMap<_, _> = days.range(..today).map(|(d, v)| (*d, *v)).collect();
+    let all: u64 = days.values().map(|v| v.0).sum();
+    assert!(all > 500, "the demo should have paid orders, has {all}");
+
+    // The busiest past day; the earliest of equals, so the choice does not depend on order.
+    let (&day, &(n, amount)) = past
+        .iter()
+        .max_by_key(|(d, v)| (v.0, std::cmp::Reverse(**d)))
+        .expect("a past day with payments");
+    assert!(n >= 2, "the busiest day has {n} payments");
+    let r = reconcile(&a, Period::Day(day)).await;
+    assert_all_matched(&r, n, amount);
+    assert_eq!(r.summary.days.len(), 1);
+
+    // Last month: complete, and inside the demo's 365 days.
+    let this_month = today.with_day(1).unwrap();
+    let month = this_month.checked_sub_months(Months::new(1)).unwrap();
+    let (mn, mamount) = past
+        .range(month..this_month)
+        .fold((0, Decimal::ZERO), |(n, s), (_, v)| (n + v.0, s + v.1));
+    assert!(mn > 30, "last month has {mn} payments");
+    let r = reconcile(&a, Period::Month(month)).await;
+    assert_all_matched(&r, mn, mamount);
+    // The daily chart: one entry per day with payments, each day's count as in the store.
+    let chart: BTreeMap<NaiveDate, u64> = r
+        .summary
+        .days
+        .iter()
+        .map(|d| (d.day.expect("a day"), d.payments))
+        .collect();
+    let expected: BTreeMap<NaiveDate, u64> = past
+        .range(month..this_month)
+        .map(|(d, v)| (*d, v.0))
+        .collect();
+    assert_eq!(chart, expected);
+
+    // A restart keeps the simulator's history without importing it again.
+    let state = dir.path().join("data").join("sim").join("state.json");
+    let trades_in = |p: &std::path::Path| -> usize {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        v["trades"].as_array().unwrap().len()
+    };
+    assert_eq!(trades_in(&state) as u64, all);
+    a.stop().await;
+    let a = active::activate(&paths, "simulator", Arc::new(Quiet))
+        .await
+        .expect("the simulator profile restarts");
+    let r = reconcile(&a, Period::Day(day)).await;
+    assert_all_matched(&r, n, amount);
+    a.stop().await;
+    assert_eq!(trades_in(&state) as u64, all);
+}
