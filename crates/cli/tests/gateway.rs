@@ -278,7 +278,7 @@ fn gateway_errors_are_told_apart() {
         "{}",
         r.stderr
     );
-    // And a production profile wants --yes before moving money.
+    // And a production profile wants the trade named again before moving money.
     let conf = std::fs::read_to_string(w.sb.path("paydesk.toml")).unwrap();
     w.sb.write(
         "prod.toml",
@@ -301,7 +301,22 @@ fn gateway_errors_are_told_apart() {
         "R9",
     ]);
     r.expect(2);
-    assert!(r.stderr.contains("--yes"), "{}", r.stderr);
+    assert!(r.stderr.contains("--confirm CLI0100"), "{}", r.stderr);
+    // A confirmation naming another trade is refused too, before anything is sent.
+    let wrong = [
+        "--config",
+        "prod.toml",
+        "--profile",
+        "live",
+        "close",
+        "--out-trade-no",
+        "CLI0100",
+        "--confirm",
+        "CLI0101",
+    ];
+    let r = w.sb.run(&wrong);
+    r.expect(2);
+    assert!(r.stderr.contains("does not match"), "{}", r.stderr);
 }
 
 #[test]

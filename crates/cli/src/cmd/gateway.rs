@@ -103,9 +103,9 @@ pub struct RefundArgs {
     /// Refund reason shown to the buyer
     #[arg(long, value_name = "TEXT")]
     reason: Option<String>,
-    /// Confirm a refund on a production profile (real money)
-    #[arg(long)]
-    yes: bool,
+    /// Required on a production profile (real money): the trade's number again
+    #[arg(long, value_name = "N|T")]
+    confirm: Option<String>,
     #[command(flatten)]
     conn: ConnArgs,
 }
@@ -133,9 +133,9 @@ Only unpaid (WAIT_BUYER_PAY) trades can be closed.")]
 pub struct CloseArgs {
     #[command(flatten)]
     trade: TradeArgs,
-    /// Confirm closing a trade on a production profile
-    #[arg(long)]
-    yes: bool,
+    /// Required on a production profile: the trade's number again
+    #[arg(long, value_name = "N|T")]
+    confirm: Option<String>,
     #[command(flatten)]
     conn: ConnArgs,
 }
@@ -205,14 +205,39 @@ fn connect(ctx: &Ctx, c: &ConnArgs) -> Result<Client, Failure> {
     })
 }
 
-fn confirm_production(c: &Client, yes: bool, what: &str) -> Result<(), Failure> {
-    if c.kind == ProfileKind::Production && !yes {
-        return Err(Failure::usage(format!(
-            "profile {:?} is production: {what} moves real money or ends a real order; re-run with --yes to confirm",
-            c.profile
-        )));
+/// On a production profile the trade is named a second time, `--confirm <N|T>`, as the
+/// order-level commands ask for the order number: a bare `--yes` is too easily carried over from
+/// shell history onto the wrong trade. Elsewhere `--confirm` is optional, but a wrong one is still
+/// refused: it means the operator has another trade in mind.
+fn confirm_production(
+    c: &Client,
+    trade: &TradeRef,
+    given: Option<&str>,
+    what: &str,
+) -> Result<(), Failure> {
+    let expected = match trade {
+        TradeRef::OutTradeNo(n) => n.as_str(),
+        TradeRef::TradeNo(t) => t.as_str(),
+    };
+    let given = given.map(str::trim);
+    if given == Some(expected) || (given.is_none() && c.kind != ProfileKind::Production) {
+        return Ok(());
     }
-    Ok(())
+    let message = match given {
+        None => format!(
+            "profile {:?} is production: {what} moves real money or ends a real order. Nothing was sent; to confirm, re-run with --confirm {expected}",
+            c.profile
+        ),
+        Some(g) => format!(
+            "--confirm {g:?} does not match the trade {expected}: nothing was sent; to confirm, re-run with --confirm {expected}"
+        ),
+    };
+    Err(Failure {
+        exit: Exit::Usage,
+        kind: "confirmation",
+        message,
+        details: Some(serde_json::json!({ "confirm": expected })),
+    })
 }
 
 /// What Alipay's common refusals mean for the person at the terminal.
@@ -376,7 +401,7 @@ pub fn query(ctx: &Ctx, a: QueryArgs) -> CmdResult {
 pub fn refund(ctx: &Ctx, a: RefundArgs) -> CmdResult {
     let by = a.trade.to_ref()?;
     let c = connect(ctx, &a.conn)?;
-    confirm_production(&c, a.yes, "a refund")?;
+    confirm_production(&c, &by, a.confirm.as_deref(), "a refund")?;
     let mut req = RefundRequest::new(by, a.amount, a.out_request_no.clone());
     req.refund_reason = a.reason;
     let retry = format!(
@@ -446,7 +471,7 @@ pub fn refund_query(ctx: &Ctx, a: RefundQueryArgs) -> CmdResult {
 pub fn close(ctx: &Ctx, a: CloseArgs) -> CmdResult {
     let by = a.trade.to_ref()?;
     let c = connect(ctx, &a.conn)?;
-    confirm_production(&c, a.yes, "closing a trade")?;
+    confirm_production(&c, &by, a.confirm.as_deref(), "closing a trade")?;
     let r =
         c.rt.block_on(c.client.close(by))
             .map_err(|e| money_call_failure(&e, "query the trade to see whether it was closed"))?;
