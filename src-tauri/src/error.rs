@@ -98,9 +98,10 @@ impl From<StoreError> for IpcError {
     }
 }
 
-impl From<OpsError> for IpcError {
-    fn from(e: OpsError) -> Self {
-        let code = match e.code() {
+impl IpcErrorCode {
+    /// Core's error codes (`OpsError::code`, `ReconError::code`) are the IPC codes' names.
+    fn from_core(code: &str) -> IpcErrorCode {
+        match code {
             "not_found" => IpcErrorCode::NotFound,
             "invalid_input" => IpcErrorCode::InvalidInput,
             "conflict" => IpcErrorCode::Conflict,
@@ -108,7 +109,13 @@ impl From<OpsError> for IpcError {
             "gateway" => IpcErrorCode::Gateway,
             "unknown_outcome" => IpcErrorCode::UnknownOutcome,
             _ => IpcErrorCode::Internal,
-        };
+        }
+    }
+}
+
+impl From<OpsError> for IpcError {
+    fn from(e: OpsError) -> Self {
+        let code = IpcErrorCode::from_core(e.code());
         match e {
             OpsError::Store(s) => IpcError::from(s),
             e if code == IpcErrorCode::Internal => IpcError::internal("the operation", &e),
@@ -119,15 +126,7 @@ impl From<OpsError> for IpcError {
 
 impl From<ReconError> for IpcError {
     fn from(e: ReconError) -> Self {
-        let code = match e.code() {
-            "not_found" => IpcErrorCode::NotFound,
-            "invalid_input" => IpcErrorCode::InvalidInput,
-            "conflict" => IpcErrorCode::Conflict,
-            "signature" => IpcErrorCode::Signature,
-            "gateway" => IpcErrorCode::Gateway,
-            "unknown_outcome" => IpcErrorCode::UnknownOutcome,
-            _ => IpcErrorCode::Internal,
-        };
+        let code = IpcErrorCode::from_core(e.code());
         match e {
             // Their own mappings keep driver text out and say what to do.
             ReconError::Store(s) => IpcError::from(*s),

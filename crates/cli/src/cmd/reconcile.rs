@@ -180,25 +180,37 @@ fn print_run(ctx: &Ctx, r: &RunReport) {
 
 /// `--csv OUT`, written to a sibling file made before the run and renamed over OUT at the end:
 /// an unwritable OUT is refused before a run is stored (a retry would store a second one), and
-/// a refused run or a failed write leaves an existing OUT as it was.
+/// a refused run or a failed write leaves an existing OUT as it was. OUT that exists and is not
+/// a regular file (`/dev/stdout`, a pipe) is written directly: there is nothing to keep.
 struct CsvOut {
     path: PathBuf,
-    staged: PathBuf,
+    staged: Option<PathBuf>,
     file: Option<std::fs::File>,
 }
 
 impl CsvOut {
     fn create(out: &Option<PathBuf>) -> Result<Option<CsvOut>, Failure> {
         let Some(path) = out else { return Ok(None) };
-        let name = path
-            .file_name()
-            .ok_or_else(|| Failure::usage(format!("--csv {}: not a file name", path.display())))?;
-        let mut staged_name = std::ffi::OsString::from(".");
-        staged_name.push(name);
-        staged_name.push(".partial");
-        let staged = path.with_file_name(staged_name);
-        let file = std::fs::File::create(&staged)
-            .map_err(|e| Failure::input(format!("{}: cannot write: {e}", path.display())))?;
+        let cannot =
+            |e: std::io::Error| Failure::input(format!("{}: cannot write: {e}", path.display()));
+        let meta = std::fs::metadata(path).ok();
+        if meta.as_ref().is_some_and(|m| m.is_dir()) {
+            return Err(Failure::input(format!(
+                "{}: is a directory: give a file name for the report",
+                path.display()
+            )));
+        }
+        let special = meta.is_some_and(|m| !m.is_file());
+        let staged = match path.file_name() {
+            Some(name) if !special => {
+                let mut staged_name = std::ffi::OsString::from(".");
+                staged_name.push(name);
+                staged_name.push(".partial");
+                Some(path.with_file_name(staged_name))
+            }
+            _ => None,
+        };
+        let file = std::fs::File::create(staged.as_ref().unwrap_or(path)).map_err(cannot)?;
         Ok(Some(CsvOut {
             path: path.clone(),
             staged,
@@ -215,14 +227,20 @@ impl CsvOut {
         report::write_csv(r, &mut file).map_err(failure)?;
         file.flush().map_err(cannot)?;
         drop(file);
-        std::fs::rename(&self.staged, &self.path).map_err(cannot)
+        match &self.staged {
+            Some(staged) => std::fs::rename(staged, &self.path).map_err(cannot),
+            None => Ok(()),
+        }
     }
 }
 
 impl Drop for CsvOut {
     fn drop(&mut self) {
         // Not renamed (refused, failed or interrupted): the staged file is nobody's report.
-        let _ = std::fs::remove_file(&self.staged);
+        // After a rename it is gone already and this does nothing.
+        if let Some(staged) = &self.staged {
+            let _ = std::fs::remove_file(staged);
+        }
     }
 }
 
@@ -251,8 +269,9 @@ fn suggestion(row_id: i64, row: &Discrepancy) -> String {
 
 /// A refusal of an action that does not fit the row, with what fits it.
 fn refused_with_hint(e: ReconError, row_id: i64, row: &Discrepancy) -> Failure {
+    let refused = matches!(e, ReconError::Refused(_));
     let mut f = failure(e);
-    if f.kind == "conflict" {
+    if refused {
         f.message.push_str(&suggestion(row_id, row));
     }
     f

@@ -7,8 +7,8 @@
 //! [`QUERIED`]); whether a pending row is *open* also depends on its category, which the caller
 //! decides (`Category::explained`), so that rule stays in one place.
 
-use super::reconcile::RowRecord;
-use crate::db::{Dialect, Query, Row, Tx};
+use super::reconcile::{ROW_COLS, RowRecord, row_from};
+use crate::db::{Dialect, Query, Tx};
 use crate::error::Result;
 use crate::reconcile::QUERIED;
 
@@ -97,7 +97,7 @@ pub async fn group_page(
     limit: u64,
 ) -> Result<Vec<RowRecord>> {
     let mut q = Query::new(format!(
-        "SELECT {COLS} FROM paydesk_recon_rows WHERE run_id = ? AND category = ?"
+        "SELECT {ROW_COLS} FROM paydesk_recon_rows WHERE run_id = ? AND category = ?"
     ))
     .bind(run_id)
     .bind(category);
@@ -110,7 +110,7 @@ pub async fn group_page(
     q.sql.push_str(" ORDER BY id LIMIT ? OFFSET ?");
     q.push_arg(i64::try_from(limit).unwrap_or(i64::MAX));
     q.push_arg(i64::try_from(offset).unwrap_or(i64::MAX));
-    tx.fetch_all(q).await?.iter().map(record).collect()
+    tx.fetch_all(q).await?.iter().map(row_from).collect()
 }
 
 /// The run's stored status (`clean` / `open`), kept current after an action so the run list
@@ -120,24 +120,4 @@ pub async fn set_run_status(tx: &mut Tx, run_id: i64, status: &str) -> Result<u6
         .bind(status)
         .bind(run_id);
     Ok(tx.execute(q).await?.rows_affected)
-}
-
-const COLS: &str = "id, run_id, category, trade_no, out_trade_no, order_id, bill_amount, order_amount, \
-                    detail, action, action_time, action_by";
-
-fn record(r: &Row) -> Result<RowRecord> {
-    Ok(RowRecord {
-        id: r.i64("id")?,
-        run_id: r.i64("run_id")?,
-        category: r.string("category")?,
-        trade_no: r.opt_string("trade_no")?,
-        out_trade_no: r.opt_string("out_trade_no")?,
-        order_id: r.opt_i64("order_id")?,
-        bill_amount: r.opt_money("bill_amount")?,
-        order_amount: r.opt_money("order_amount")?,
-        detail: r.opt_string("detail")?,
-        action: r.opt_string("action")?,
-        action_time: r.opt_time("action_time")?,
-        action_by: r.opt_string("action_by")?,
-    })
 }

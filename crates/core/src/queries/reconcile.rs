@@ -637,9 +637,9 @@ pub struct RowRecord {
     pub action_by: Option<String>,
 }
 
-const ROW_COLS: &str = "id, run_id, category, trade_no, out_trade_no, order_id, bill_amount, order_amount, detail, action, action_time, action_by";
+pub(crate) const ROW_COLS: &str = "id, run_id, category, trade_no, out_trade_no, order_id, bill_amount, order_amount, detail, action, action_time, action_by";
 
-fn row_from(r: &Row) -> Result<RowRecord> {
+pub(crate) fn row_from(r: &Row) -> Result<RowRecord> {
     Ok(RowRecord {
         id: r.i64("id")?,
         run_id: r.i64("run_id")?,

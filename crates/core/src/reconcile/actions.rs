@@ -80,7 +80,13 @@ pub async fn settle_row(desk: &Desk, row_id: i64) -> ReconResult<ActionResult> {
     } else {
         "already settled"
     };
-    let (run_id, row) = record(desk, row_id, what).await?;
+    // A second settle of a row already closed changes nothing, and must not overwrite who
+    // settled it and when (`show` and the CSV report that, not the audit log alone).
+    let (run_id, row) = if !changed && !d.open() {
+        get_with_run(desk, row_id).await?
+    } else {
+        record(desk, row_id, what).await?
+    };
     Ok(ActionResult {
         run_id,
         action: Action::Settle,

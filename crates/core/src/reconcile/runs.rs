@@ -184,7 +184,7 @@ pub async fn run(desk: &Desk, req: RunRequest, ctl: &Control) -> ReconResult<Run
             format!("no bill for {period}: Alipay recorded no trades, and no order was paid here")
         } else {
             format!(
-                "no bill for {period}, yet {paid_orders} orders ({paid_amount}) were paid here: check them with Query"
+                "no bill for {period}, yet {paid_orders} orders ({paid_amount}) were paid here: every paid order belongs in the bill, so ask Alipay about each of them (the order's trade status)"
             )
         };
         return Ok(RunOutcome::NoBill {
