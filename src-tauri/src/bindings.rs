@@ -10,8 +10,8 @@ use std::path::Path;
 use ts_rs::{Config, TS};
 
 use crate::dto::{
-    audit::*, events::*, grants::*, keys::*, orders::*, profiles::*, reconcile::*, refunds::*,
-    verify::*,
+    audit::*, events::*, grants::*, keys::*, orders::*, policy::*, profiles::*, reconcile::*,
+    refunds::*, verify::*,
 };
 use crate::error::{IpcError, IpcErrorCode};
 
@@ -78,6 +78,7 @@ pub fn files() -> BTreeMap<String, String> {
         RefundStatus,
         RefundFilter,
         RefundsResumeReport,
+        RefundPolicy,
         GrantRow,
         GrantFilter,
         OperationResultGrant,

@@ -40,6 +40,8 @@ macro_rules! paydesk_handler {
             $crate::commands::refunds::refund_create,
             $crate::commands::refunds::refunds_list,
             $crate::commands::refunds::refunds_resume,
+            $crate::commands::policy::policy_get,
+            $crate::commands::policy::policy_set,
             $crate::commands::grants::grants_list,
             $crate::commands::grants::grant_create,
             $crate::commands::grants::grant_revoke,

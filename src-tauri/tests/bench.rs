@@ -1,15 +1,11 @@
 //! Filter latency to first rows through IPC over a large embedded database (ignored by default;
 //! `tests/e2e/bench.sh` runs it in release with PAYDESK_BENCH_ORDERS=1000000).
 
+mod support;
+
 use std::time::Instant;
 
-use paydesk_app::config::Paths;
-use paydesk_app::state::AppState;
 use serde_json::{Value, json};
-use tauri::WebviewWindowBuilder;
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
-use tauri::webview::InvokeRequest;
 
 #[test]
 #[ignore = "minutes of demo data; run through tests/e2e/bench.sh"]
@@ -18,35 +14,12 @@ fn bench_filters_over_a_million_orders() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = tempfile::tempdir().unwrap();
-    let app = paydesk_app::setup(
-        mock_builder(),
-        AppState::new(Paths::under(dir.path(), orders)),
-        "simulator".into(),
-    )
-    .build(mock_context(noop_assets()))
-    .unwrap();
-    let t = Instant::now();
-    paydesk_app::start(app.handle(), "simulator".into());
-    let w = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
+    // Timed from just before the first profile starts, as the demo data is made then.
+    let mut t = None;
+    let h = support::harness_with(orders, |_| t = Some(Instant::now()));
+    let t = t.expect("the app started");
     let call = |cmd: &str, args: Value| -> Value {
-        get_ipc_response(
-            &w,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .unwrap_or_else(|e| panic!("{cmd}: {e}"))
-        .deserialize()
-        .unwrap()
+        h.invoke(cmd, args).unwrap_or_else(|e| panic!("{cmd}: {e}"))
     };
     call("app_status", json!({}));
     println!(

@@ -1,81 +1,12 @@
 //! Command bodies through Tauri's IPC, without a window (tauri's `test` feature), against a fresh
 //! embedded database with demo data and the built-in simulator.
 
-use std::time::Duration;
+mod support;
 
-use paydesk_app::config::Paths;
-use paydesk_app::state::AppState;
-use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{
-    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
-
-struct Harness {
-    _app: App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
-    dir: tempfile::TempDir,
-    /// Every answer and error, for the key-leak check.
-    seen: std::cell::RefCell<Vec<String>>,
-}
-
-fn harness(demo_orders: u64) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let paths = Paths::under(dir.path(), demo_orders);
-    let app = paydesk_app::setup(mock_builder(), AppState::new(paths), "simulator".into())
-        .build(mock_context(noop_assets()))
-        .expect("mock app");
-    paydesk_app::start(app.handle(), "simulator".into());
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("mock window");
-    Harness {
-        _app: app,
-        window,
-        dir,
-        seen: Default::default(),
-    }
-}
+use serde_json::json;
+use support::{Harness, all_orders, harness, http, new_test_orders, page, sim_base, wait_until};
 
 impl Harness {
-    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        let res = get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|b| b.deserialize::<Value>().unwrap());
-        self.seen.borrow_mut().push(match &res {
-            Ok(v) | Err(v) => v.to_string(),
-        });
-        res
-    }
-
-    fn ok(&self, cmd: &str, args: Value) -> Value {
-        self.call(cmd, args)
-            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
-    }
-
-    fn err(&self, cmd: &str, args: Value) -> Value {
-        match self.call(cmd, args) {
-            Ok(v) => panic!("{cmd} should have failed, got {v}"),
-            Err(e) => e,
-        }
-    }
-
-    fn order(&self, number: &str) -> Value {
-        self.ok("order_detail", json!({ "orderNumber": number }))
-    }
-
     /// Private key files the simulator profile generated: none of their content may ever appear.
     fn assert_no_private_key_leaked(&self) {
         let mut secrets = Vec::new();
@@ -122,132 +53,21 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-fn all_orders() -> Value {
-    json!({ "status": [], "from": null, "to": null, "user": null, "number_prefix": null, "min_amount": null, "max_amount": null, "refund": "any" })
-}
-
-fn page(limit: u32) -> Value {
-    json!({ "after": null, "limit": limit })
-}
-
-/// A small HTTP client for the simulator's cashier and test hook.
-struct Http(tokio::runtime::Runtime, reqwest::Client);
-
-fn http() -> Http {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    Http(
-        rt,
-        reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    )
-}
-
-impl Http {
-    fn get(&self, url: &str) -> (u16, String) {
-        self.0.block_on(async {
-            let r = self.1.get(url).send().await.unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        })
-    }
-
-    fn post_json(&self, url: &str, body: Value) -> (u16, Value) {
-        self.0.block_on(async {
-            let r = self
-                .1
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            (
-                status,
-                serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null),
-            )
-        })
-    }
-}
-
 /// Makes a test order for a (demo user, demo course) pair the user does not own yet, and its
 /// pay link.
 fn new_test_order(h: &Harness) -> (String, String) {
-    let rows = h.ok(
-        "orders_list",
-        json!({ "filter": all_orders(), "page": page(50) }),
-    );
-    let courses: Vec<i64> = rows["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .take(10)
-        .flat_map(|r| {
-            h.order(r["order_number"].as_str().unwrap())["courses"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["course_id"].as_i64().unwrap())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    for r in rows["rows"].as_array().unwrap() {
-        let user = r["user_id"].as_i64().unwrap();
-        let owned = h.ok(
-            "grants_list",
-            json!({ "filter": { "user": user.to_string(), "course_id": null, "order_number": null } }),
-        );
-        let owned: Vec<i64> = owned
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["course_id"].as_i64().unwrap())
-            .collect();
-        let Some(course) = courses.iter().find(|c| !owned.contains(c)) else {
-            continue;
-        };
-        let order = h.ok(
-            "test_order_create",
-            json!({ "req": { "user_id": user, "course_ids": [course], "coupon_log_id": null, "credits": 0 } }),
-        );
-        assert_eq!(order["status"], 0);
-        let number = order["order_number"].as_str().unwrap().to_string();
-        let link = h.ok("pay_link", json!({ "orderNumber": number, "wap": false }));
-        assert!(link["qr_svg"].as_str().unwrap().contains("<svg"));
-        return (number, link["url"].as_str().unwrap().to_string());
-    }
-    panic!("no demo user without one of the demo courses");
+    let order = new_test_orders(h, 1).remove(0);
+    assert_eq!(order.created["status"], 0);
+    assert!(order.link["qr_svg"].as_str().unwrap().contains("<svg"));
+    (order.number, order.url)
 }
 
 /// What a buyer does: open the cashier (creates the trade), then pay through the test hook.
 fn pay_in_simulator(link: &str, number: &str, sim_base: &str) -> String {
-    let c = http();
-    let (status, _) = c.get(link);
-    assert!(status < 400, "the cashier did not open: {status}");
-    let (status, paid) = c.post_json(
-        &format!("{sim_base}/sim/pay"),
-        json!({ "out_trade_no": number }),
-    );
-    assert_eq!(status, 200, "{paid}");
-    paid["return_url"]
+    http().pay(sim_base, link, number)["return_url"]
         .as_str()
         .expect("a return URL")
         .to_string()
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[test]
@@ -255,11 +75,7 @@ fn the_simulator_profile_takes_an_order_from_payment_to_full_refund() {
     let h = harness(300);
     let status = h.ok("app_status", json!({}));
     assert_eq!(status["kind"], "simulator");
-    let sim_base = status["simulator"]["gateway_url"]
-        .as_str()
-        .unwrap()
-        .trim_end_matches("/gateway.do")
-        .to_string();
+    let sim_base = sim_base(&status);
     assert!(
         status["notify_url"]
             .as_str()
@@ -387,12 +203,7 @@ fn a_production_profile_wants_the_typed_confirmation() {
     let h = harness(50);
     let status = h.ok("app_status", json!({}));
     let db = status["database"].as_str().unwrap().to_string();
-    std::fs::create_dir_all(h.dir.path().join("config")).unwrap();
-    std::fs::write(
-        h.dir.path().join("config/paydesk.toml"),
-        format!("[profiles.live]\nkind = \"production\"\noperator = \"finance\"\n\n[profiles.live.database]\ndatabase = \"{db}\"\n"),
-    )
-    .unwrap();
+    h.write_live_profile(&db, "");
     let names: Vec<String> = h
         .ok("profiles_list", json!({}))
         .as_array()

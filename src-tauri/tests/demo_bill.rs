@@ -2,12 +2,13 @@
 //! in the simulator's bills, so reconciling a past day or month of the demo matches every
 //! payment instead of reporting them missing from the bill.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Datelike, Months, NaiveDate};
 use paydesk_app::active::{self, Active, Events};
-use paydesk_app::config::Paths;
 use paydesk_core::db::Query;
 use paydesk_core::domain::{OrderStatus, PayType};
 use paydesk_core::reconcile::{
@@ -93,8 +94,7 @@ fn assert_all_matched(r: &reconcile::RunReport, payments: u64, amount: Decimal) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconciling_a_past_demo_day_and_month_matches_every_payment() {
-    let dir = tempfile::tempdir().unwrap();
-    let paths = Paths::under(dir.path(), DEMO_ORDERS);
+    let (dir, paths) = support::temp_paths(DEMO_ORDERS);
     let a = active::activate(&paths, "simulator", Arc::new(Quiet))
         .await
         .expect("the simulator profile starts");

@@ -3,91 +3,17 @@
 //! `missed_notify` in the next day's bill, are browsed a page at a time, acted upon, exported,
 //! compared with a later run, and a clean run follows once everything is settled.
 
-use std::sync::{Arc, Mutex};
+mod support;
+
 use std::time::Duration;
 
-use paydesk_app::config::Paths;
 use paydesk_app::state::AppState;
 use paydesk_core::reconcile::Control;
 use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{
-    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
-
-struct Harness {
-    app: App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
-    dir: tempfile::TempDir,
-    /// Every `paydesk://changed` and `paydesk://progress` payload, in order.
-    events: Arc<Mutex<Vec<(String, Value)>>>,
-}
-
-fn harness(demo_orders: u64) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let paths = Paths::under(dir.path(), demo_orders);
-    let app = paydesk_app::setup(mock_builder(), AppState::new(paths), "simulator".into())
-        .build(mock_context(noop_assets()))
-        .expect("mock app");
-    let events: Arc<Mutex<Vec<(String, Value)>>> = Default::default();
-    for name in ["paydesk://changed", "paydesk://progress"] {
-        let seen = events.clone();
-        app.listen_any(name, move |e| {
-            let v = serde_json::from_str(e.payload()).unwrap_or(Value::Null);
-            seen.lock().unwrap().push((name.to_string(), v));
-        });
-    }
-    paydesk_app::start(app.handle(), "simulator".into());
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("mock window");
-    Harness {
-        app,
-        window,
-        dir,
-        events,
-    }
-}
+use support::{Harness, harness, http, new_test_orders, sim_base, wait_until};
+use tauri::Manager;
 
 impl Harness {
-    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|b| b.deserialize::<Value>().unwrap())
-    }
-
-    fn ok(&self, cmd: &str, args: Value) -> Value {
-        self.call(cmd, args)
-            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
-    }
-
-    fn err(&self, cmd: &str, args: Value) -> Value {
-        match self.call(cmd, args) {
-            Ok(v) => panic!("{cmd} should have failed, got {v}"),
-            Err(e) => e,
-        }
-    }
-
-    fn order(&self, number: &str) -> Value {
-        self.ok("order_detail", json!({ "orderNumber": number }))
-    }
-
-    fn take_events(&self) -> Vec<(String, Value)> {
-        std::mem::take(&mut *self.events.lock().unwrap())
-    }
-
     fn rows(&self, run_id: i64, filter: Value, offset: u64, limit: u64) -> Value {
         self.ok(
             "recon_rows",
@@ -105,130 +31,6 @@ impl Harness {
 
 fn all_rows() -> Value {
     json!({ "category": null, "open_only": false, "search": null })
-}
-
-fn all_orders() -> Value {
-    json!({ "status": [], "from": null, "to": null, "user": null, "number_prefix": null, "min_amount": null, "max_amount": null, "refund": "any" })
-}
-
-/// A small HTTP client for the simulator's cashier and control hooks.
-struct Http(tokio::runtime::Runtime, reqwest::Client);
-
-fn http() -> Http {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    Http(
-        rt,
-        reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    )
-}
-
-impl Http {
-    fn get(&self, url: &str) -> u16 {
-        self.0
-            .block_on(async { self.1.get(url).send().await.unwrap().status().as_u16() })
-    }
-
-    fn post_json(&self, url: &str, body: Value) -> (u16, Value) {
-        self.0.block_on(async {
-            let r = self
-                .1
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            (
-                status,
-                serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null),
-            )
-        })
-    }
-
-    fn delete(&self, url: &str) -> u16 {
-        self.0
-            .block_on(async { self.1.delete(url).send().await.unwrap().status().as_u16() })
-    }
-}
-
-/// Test orders for demo users, each for a demo course the user does not own yet, so every one
-/// of them can be paid and settled.
-fn new_test_orders(h: &Harness, n: usize) -> Vec<(String, String)> {
-    let rows = h.ok(
-        "orders_list",
-        json!({ "filter": all_orders(), "page": { "after": null, "limit": 50 } }),
-    );
-    let mut courses: Vec<i64> = Vec::new();
-    for r in rows["rows"].as_array().unwrap().iter().take(10) {
-        for c in h.order(r["order_number"].as_str().unwrap())["courses"]
-            .as_array()
-            .unwrap()
-        {
-            courses.push(c["course_id"].as_i64().unwrap());
-        }
-    }
-    let mut used: Vec<(i64, i64)> = Vec::new();
-    let mut out = Vec::new();
-    for r in rows["rows"].as_array().unwrap() {
-        if out.len() == n {
-            break;
-        }
-        let user = r["user_id"].as_i64().unwrap();
-        let owned: Vec<i64> = h
-            .ok(
-                "grants_list",
-                json!({ "filter": { "user": user.to_string(), "course_id": null, "order_number": null } }),
-            )
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["course_id"].as_i64().unwrap())
-            .collect();
-        let Some(course) = courses
-            .iter()
-            .find(|c| !owned.contains(c) && !used.contains(&(user, **c)))
-        else {
-            continue;
-        };
-        used.push((user, *course));
-        let order = h.ok(
-            "test_order_create",
-            json!({ "req": { "user_id": user, "course_ids": [course], "coupon_log_id": null, "credits": 0 } }),
-        );
-        let number = order["order_number"].as_str().unwrap().to_string();
-        let link = h.ok("pay_link", json!({ "orderNumber": number, "wap": false }));
-        out.push((number, link["url"].as_str().unwrap().to_string()));
-    }
-    assert_eq!(out.len(), n, "not enough demo users without a demo course");
-    out
-}
-
-/// What a buyer does: open the cashier (creates the trade), then pay through the test hook.
-fn pay(c: &Http, sim_base: &str, link: &str, number: &str) {
-    assert!(c.get(link) < 400, "the cashier did not open");
-    let (status, paid) = c.post_json(
-        &format!("{sim_base}/sim/pay"),
-        json!({ "out_trade_no": number }),
-    );
-    assert_eq!(status, 200, "{paid}");
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn day_after(d: &str, n: i64) -> String {
@@ -250,11 +52,7 @@ fn row_of<'a>(page: &'a Value, number: &str) -> &'a Value {
 fn missed_notifies_are_found_browsed_settled_and_a_later_run_is_clean() {
     let h = harness(60);
     let status = h.ok("app_status", json!({}));
-    let sim_base = status["simulator"]["gateway_url"]
-        .as_str()
-        .unwrap()
-        .trim_end_matches("/gateway.do")
-        .to_string();
+    let sim_base = sim_base(&status);
     let sim = http();
 
     // Pay on a day after all demo data, so that day's bill holds only this test's trades.
@@ -271,8 +69,8 @@ fn missed_notifies_are_found_browsed_settled_and_a_later_run_is_clean() {
 
     // One payment whose notify arrives (matched), three whose notify never does.
     let orders = new_test_orders(&h, 4);
-    let (matched, link) = &orders[0];
-    pay(&sim, &sim_base, link, matched);
+    let matched = &orders[0].number;
+    sim.pay(&sim_base, &orders[0].url, matched);
     wait_until("the notify to settle the first order", || {
         h.order(matched)["order"]["status"] == 1
     });
@@ -281,9 +79,9 @@ fn missed_notifies_are_found_browsed_settled_and_a_later_run_is_clean() {
         json!({ "rule": "notify:notify-fail=100:sticky" }),
     );
     assert_eq!(st, 200, "{faults}");
-    let missed: Vec<String> = orders[1..].iter().map(|(n, _)| n.clone()).collect();
-    for (number, link) in &orders[1..] {
-        pay(&sim, &sim_base, link, number);
+    let missed: Vec<String> = orders[1..].iter().map(|o| o.number.clone()).collect();
+    for o in &orders[1..] {
+        sim.pay(&sim_base, &o.url, &o.number);
     }
     std::thread::sleep(Duration::from_millis(500));
     for n in &missed {
@@ -574,11 +372,7 @@ fn missed_notifies_are_found_browsed_settled_and_a_later_run_is_clean() {
 fn a_production_profile_wants_the_order_number_to_settle_from_the_report() {
     let h = harness(40);
     let status = h.ok("app_status", json!({}));
-    let sim_base = status["simulator"]["gateway_url"]
-        .as_str()
-        .unwrap()
-        .trim_end_matches("/gateway.do")
-        .to_string();
+    let sim_base = sim_base(&status);
     let sim = http();
     let today = h.ok("recon_overview", json!({}))["today"]
         .as_str()
@@ -589,12 +383,13 @@ fn a_production_profile_wants_the_order_number_to_settle_from_the_report() {
         &format!("{sim_base}/sim/clock"),
         json!({ "set": format!("{day} 10:00:00") }),
     );
-    let (number, link) = new_test_orders(&h, 1).remove(0);
+    let order = new_test_orders(&h, 1).remove(0);
+    let number = order.number;
     sim.post_json(
         &format!("{sim_base}/sim/faults"),
         json!({ "rule": "notify:notify-fail=100:sticky" }),
     );
-    pay(&sim, &sim_base, &link, &number);
+    sim.pay(&sim_base, &order.url, &number);
     sim.post_json(
         &format!("{sim_base}/sim/clock"),
         json!({ "advance_secs": 86_400 }),
@@ -609,12 +404,7 @@ fn a_production_profile_wants_the_order_number_to_settle_from_the_report() {
 
     // The same database as a production profile without keys.
     let db = status["database"].as_str().unwrap().to_string();
-    std::fs::create_dir_all(h.dir.path().join("config")).unwrap();
-    std::fs::write(
-        h.dir.path().join("config/paydesk.toml"),
-        format!("[profiles.live]\nkind = \"production\"\noperator = \"finance\"\nseller_id = \"2088000000000001\"\n\n[profiles.live.database]\ndatabase = \"{db}\"\n"),
-    )
-    .unwrap();
+    h.write_live_profile(&db, "seller_id = \"2088000000000001\"\n");
     h.ok("profile_activate", json!({ "name": "live" }));
     let overview = h.ok("recon_overview", json!({}));
     assert_eq!(overview["can_fetch"], false);

@@ -61,34 +61,10 @@ const TIME_FIELDS: &[&str] = &[
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallbackError {
-    #[error(
-        "the input is empty: paste the whole return URL, its query string (after '?'), or the notify body"
-    )]
-    Empty,
-    #[error(
-        "this is a URL without a query string: paste the whole address Alipay redirected to, including everything after '?'"
-    )]
-    UrlWithoutQuery,
-    #[error(
-        "not form data ({0}): expected key=value pairs joined by '&', as in a return URL or notify body"
-    )]
-    NotAForm(String),
-    #[error(
-        "invalid %-escape {snippet:?} in {field}: '%' must be followed by two hex digits; the input was cut or edited by hand"
-    )]
-    BadPercent { field: String, snippet: String },
-    #[error("unsupported charset {0:?}: Alipay sends utf-8 or gbk (gb2312, gb18030 accepted too)")]
-    UnknownCharset(String),
-    #[error(
-        "the charset parameter appears more than once with different values ({0}): refusing to guess the encoding"
-    )]
-    ConflictingCharset(String),
-    #[error(
-        "the value of {field} is not valid {charset} after %-decoding: the charset parameter does not match how the values were encoded"
-    )]
-    BadEncoding { field: String, charset: Charset },
-    #[error("the input was mangled by an HTML renderer ({found}): {fix}")]
-    HtmlMangled { found: String, fix: String },
+    /// The input is not a readable form (empty, cut, mangled, wrong charset): the decoder's own
+    /// error, so its message and [`FormError::code`] are the same wherever a form is read.
+    #[error(transparent)]
+    Form(#[from] FormError),
     #[error(
         "the parameter {0:?} appears more than once: Alipay never sends a key twice, so the input was tampered with or glued together from two callbacks"
     )]
@@ -130,21 +106,20 @@ pub enum CallbackError {
     AppIdMismatch { expected: String, got: String },
 }
 
-impl From<FormError> for CallbackError {
-    fn from(e: FormError) -> Self {
-        match e {
-            FormError::Empty => CallbackError::Empty,
-            FormError::UrlWithoutQuery => CallbackError::UrlWithoutQuery,
-            FormError::NotAForm(s) => CallbackError::NotAForm(s),
-            FormError::BadPercent { field, snippet } => {
-                CallbackError::BadPercent { field, snippet }
-            }
-            FormError::UnknownCharset(s) => CallbackError::UnknownCharset(s),
-            FormError::ConflictingCharset(s) => CallbackError::ConflictingCharset(s),
-            FormError::BadEncoding { field, charset } => {
-                CallbackError::BadEncoding { field, charset }
-            }
-            FormError::HtmlMangled { found, fix } => CallbackError::HtmlMangled { found, fix },
+impl CallbackError {
+    /// A stable machine-readable name for the failure (`paydesk verify --json`'s `error.code`);
+    /// decoding failures report [`FormError::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallbackError::Form(e) => e.code(),
+            CallbackError::DuplicateKey(_) => "duplicate_key",
+            CallbackError::MissingSign => "missing_sign",
+            CallbackError::UnknownSignType(_) => "unknown_sign_type",
+            CallbackError::BadBase64 { .. } => "bad_base64",
+            CallbackError::WrongLength { .. } => "wrong_signature_length",
+            CallbackError::SignatureMismatch { .. } => "signature_mismatch",
+            CallbackError::BadField { .. } => "bad_field",
+            CallbackError::AppIdMismatch { .. } => "app_id_mismatch",
         }
     }
 }
@@ -693,5 +668,36 @@ impl VerifiedCallback {
     /// The return URL's `timestamp`.
     pub fn timestamp(&self) -> Option<NaiveDateTime> {
         self.time("timestamp")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A form that does not decode reads the same through the callback API as through the
+    /// decoder: same message, same code (what `paydesk verify --json` and the UI show).
+    #[test]
+    fn form_errors_keep_their_message_and_code() {
+        for (input, code) in [
+            ("  ", "empty"),
+            ("https://h/alipay", "url_without_query"),
+            ("{\"sign\":1}", "not_a_form"),
+            ("a=%G1&sign=x", "bad_percent_escape"),
+            ("charset=big5&a=1", "unknown_charset"),
+            ("charset=gbk&a=1&charset=utf-8", "conflicting_charset"),
+            ("a=%E4%B8&sign=x", "bad_encoding"),
+            ("a=1&amp;b=2", "html_mangled"),
+        ] {
+            let form = form::parse_form(input).unwrap_err();
+            let cb = parse_callback(input).unwrap_err();
+            assert_eq!(cb, CallbackError::Form(form.clone()), "{input}");
+            assert_eq!(cb.to_string(), form.to_string(), "{input}");
+            assert_eq!((cb.code(), form.code()), (code, code), "{input}");
+        }
+        assert_eq!(
+            parse_callback("a=1&a=2").unwrap_err().code(),
+            "duplicate_key"
+        );
     }
 }

@@ -117,6 +117,23 @@ pub enum FormError {
     HtmlMangled { found: String, fix: String },
 }
 
+impl FormError {
+    /// A stable machine-readable name for the failure (`paydesk verify --json`'s `error.code`,
+    /// also what [`crate::CallbackError::code`] reports for a form that does not decode).
+    pub fn code(&self) -> &'static str {
+        match self {
+            FormError::Empty => "empty",
+            FormError::UrlWithoutQuery => "url_without_query",
+            FormError::NotAForm(_) => "not_a_form",
+            FormError::BadPercent { .. } => "bad_percent_escape",
+            FormError::UnknownCharset(_) => "unknown_charset",
+            FormError::ConflictingCharset(_) => "conflicting_charset",
+            FormError::BadEncoding { .. } => "bad_encoding",
+            FormError::HtmlMangled { .. } => "html_mangled",
+        }
+    }
+}
+
 /// How `+` and `%XX` are treated. Only [`Decoding::Form`] is used to verify; the others replay the
 /// usual mistakes so that a failed verification can say which mistake was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,6 +27,7 @@ pub use callback::{
 pub use cert::{CertError, CertMode};
 pub use client::{GatewayClient, GatewayConfig, GatewayError, RefundRequest, TransportKind};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use form::FormError;
 pub use keys::{KeyError, PrivateKey, PublicKey};
 pub use money::{Amount, AmountError};
 pub use params::Params;

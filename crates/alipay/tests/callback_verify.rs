@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use alipay::callback::{CallbackError, CallbackKind, parse_callback, parse_callback_bytes};
-use alipay::form::{Charset, encode_component};
+use alipay::form::{Charset, FormError, encode_component};
 use alipay::sign::{CALLBACK_EXCLUDE, canonical_content};
 use alipay::{PrivateKey, SignType, TradeStatus, verify_callback, verify_callback_with_hint};
 use rust_decimal::Decimal;
@@ -142,7 +142,10 @@ fn seed_shaped_return_url_verifies() {
 fn seed_url_as_printed_in_html_is_explained() {
     let url = signed(&seed_return_pairs()).replace("&timestamp=", "×tamp=");
     let e = verify_callback(&url, alipay_key().public_key()).unwrap_err();
-    assert!(matches!(e, CallbackError::HtmlMangled { .. }), "{e:?}");
+    assert!(
+        matches!(e, CallbackError::Form(FormError::HtmlMangled { .. })),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -290,7 +293,9 @@ fn every_single_change_is_rejected() {
                     // A changed charset may name no charset at all; refused either way.
                     let ok = match &r {
                         Err(CallbackError::SignatureMismatch { .. }) => true,
-                        Err(CallbackError::UnknownCharset(_)) => p[i].0 == "charset",
+                        Err(CallbackError::Form(FormError::UnknownCharset(_))) => {
+                            p[i].0 == "charset"
+                        }
                         _ => false,
                     };
                     assert!(ok, "{}={changed:?} gave {r:?}", p[i].0);
@@ -590,30 +595,30 @@ fn unreadable_inputs_have_their_own_errors() {
     let k = alipay_key().public_key();
     assert_eq!(
         verify_callback("  \r\n", k).unwrap_err(),
-        CallbackError::Empty
+        CallbackError::Form(FormError::Empty)
     );
     assert!(matches!(
         verify_callback("{\"sign\":1}", k),
-        Err(CallbackError::NotAForm(_))
+        Err(CallbackError::Form(FormError::NotAForm(_)))
     ));
     assert_eq!(
         verify_callback("http://www.luffycity.cn:3000/alipay", k).unwrap_err(),
-        CallbackError::UrlWithoutQuery
+        CallbackError::Form(FormError::UrlWithoutQuery)
     );
     assert!(
-        matches!(verify_callback("charset=big5&a=1&sign=x", k), Err(CallbackError::UnknownCharset(c)) if c == "big5")
+        matches!(verify_callback("charset=big5&a=1&sign=x", k), Err(CallbackError::Form(FormError::UnknownCharset(c))) if c == "big5")
     );
     assert!(matches!(
         verify_callback("a=%E4%B8&sign=x", k),
-        Err(CallbackError::BadEncoding { .. })
+        Err(CallbackError::Form(FormError::BadEncoding { .. }))
     ));
     assert!(matches!(
         verify_callback("a=%G1&sign=x", k),
-        Err(CallbackError::BadPercent { .. })
+        Err(CallbackError::Form(FormError::BadPercent { .. }))
     ));
     // Each message says what to do.
     for e in [
-        CallbackError::Empty,
+        CallbackError::Form(FormError::Empty),
         CallbackError::MissingSign,
         CallbackError::DuplicateKey("sign".into()),
     ] {

@@ -19,6 +19,7 @@ use std::sync::OnceLock;
 
 use alipay::callback::{CallbackError, verify_callback};
 use alipay::cert::{cert_sn_from_pem, public_key_from_cert, root_cert_sn};
+use alipay::form::FormError;
 use alipay::response::verify_response;
 use alipay::{
     Amount, AppIdentity, FixedClock, Params, PayProduct, PayRequest, PrivateKey, PublicKey,
@@ -530,7 +531,7 @@ fn a_duplicated_key_is_rejected_whatever_its_value() {
                     match verify_callback(&c.encode(&f), alipay_public()) {
                         Err(CallbackError::DuplicateKey(d)) => assert_eq!(&d, k),
                         // Two different charsets are refused before anything can be decoded.
-                        Err(CallbackError::ConflictingCharset(_))
+                        Err(CallbackError::Form(FormError::ConflictingCharset(_)))
                             if k == "charset" && dup != *v => {}
                         other => panic!("{}: duplicate {k} gave {other:?}", c.id),
                     }

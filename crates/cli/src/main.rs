@@ -109,6 +109,8 @@ enum Command {
     OrderClose(cmd::ops::OrderCloseArgs),
     /// Reconcile Alipay's trade bill for a day or month against the platform's orders
     Reconcile(cmd::reconcile::ReconcileArgs),
+    /// What a full refund takes back (courses, credits): show it, or `set` it (audited)
+    Policy(cmd::policy::PolicyArgs),
 }
 
 fn main() -> ExitCode {
@@ -146,6 +148,7 @@ fn main() -> ExitCode {
         Command::OrderRefund(a) => cmd::ops::refund_cmd(&ctx, a),
         Command::OrderClose(a) => cmd::ops::close_cmd(&ctx, a),
         Command::Reconcile(a) => cmd::reconcile::run_cmd(&ctx, a),
+        Command::Policy(a) => cmd::policy::run(&ctx, a),
     };
     match result {
         Ok(code) => ExitCode::from(code.code()),

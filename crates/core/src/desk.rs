@@ -1,6 +1,7 @@
 //! The handle every payment operation runs on, shared by the CLI and the desktop app: the store,
-//! the Alipay gateway of the profile, who is acting, and the refund policy. Built from explicit
-//! parts (never from a settings file) so tests, the CLI and the app put it together the same way.
+//! the Alipay gateway of the profile and who is acting. Built from explicit parts (never from a
+//! settings file) so tests, the CLI and the app put it together the same way. The refund policy is
+//! not part of it: it lives in the platform database (see [`crate::ops::policy`]).
 
 use std::sync::Arc;
 
@@ -30,8 +31,9 @@ impl ProfileKind {
     }
 }
 
-/// Side effects of a full refund. Both on by default: the customer got the money back, so the
-/// courses go and the credits they spent come back, as if the order had been cancelled.
+/// Side effects of a full refund. Both on by default (and while `paydesk_settings` holds nothing
+/// else): the customer got the money back, so the courses go and the credits they spent come back,
+/// as if the order had been cancelled. Stored and read by [`crate::ops::policy`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     pub revoke_grants_on_full_refund: bool,
@@ -87,7 +89,6 @@ pub struct Desk {
     pub profile_kind: ProfileKind,
     /// Recorded in every audit row (the profile's operator, by default the OS user).
     pub operator: String,
-    pub policy: Policy,
 }
 
 impl Desk {
@@ -103,17 +104,11 @@ impl Desk {
             profile_name: profile_name.into(),
             profile_kind,
             operator: operator.into(),
-            policy: Policy::default(),
         }
     }
 
     pub fn with_gateway(mut self, gateway: Gateway) -> Self {
         self.gateway = Some(gateway);
-        self
-    }
-
-    pub fn with_policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
         self
     }
 

@@ -193,9 +193,14 @@ impl Sim {
             out_request_no: None,
             amount: snapshot.total_amount.value(),
         });
+        // The notify is part of the change: saved with it, so a restart still delivers it.
+        let notify = self.notifier.prepare(self, &snapshot, NotifyKind::Payment);
+        st.pending_notifies.extend(notify.clone());
         self.save(&mut st);
         drop(st);
-        self.notifier.schedule(self, &snapshot, NotifyKind::Payment);
+        if let Some(n) = notify {
+            self.notifier.start(self, n);
+        }
         Ok(Paid {
             trade_no: snapshot.trade_no.clone(),
             out_trade_no: snapshot.out_trade_no.clone(),

@@ -34,6 +34,10 @@ pub struct SimArgs {
     /// Divide Alipay's notify retry schedule (4m, 10m, 10m, 1h, 2h, 6h, 15h) by N
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub notify_speedup: u32,
+    /// Least time between two refunds of one trade, as Alipay enforces (a sooner one is answered
+    /// 20000 ACQ.SYSTEM_ERROR); 0 turns the rule off, for load tests only
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    pub refund_min_interval_ms: u32,
     /// Inject a fault: METHOD:FAULT[:sticky|:xN], FAULT one of latency=MS|Ns, http=5xx,
     /// http-after=5xx, drop-before, drop-after, bad-signature, system-error, system-error-after;
     /// or notify:notify-fail=N. METHOD `*` = every gateway method (repeatable)
@@ -76,6 +80,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         app_id: args.app_id.clone(),
         apps,
         notify_speedup: args.notify_speedup,
+        refund_min_interval: chrono::Duration::milliseconds(i64::from(args.refund_min_interval_ms)),
         faults: args.faults.clone(),
         ..SimConfig::default()
     };

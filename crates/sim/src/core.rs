@@ -22,6 +22,8 @@ pub(crate) struct Settings {
     pub timestamp_tolerance: Duration,
     pub fee_rate: Decimal,
     pub refund_window: Duration,
+    /// Least time between two refunds of one trade (zero: no such rule).
+    pub refund_min_interval: Duration,
     pub default_pay_timeout: Duration,
     pub bill_url_validity: Duration,
 }

@@ -73,6 +73,10 @@ pub struct SimConfig {
     pub fee_rate: Decimal,
     /// After this, a paid trade becomes TRADE_FINISHED and can no longer be refunded.
     pub refund_window: chrono::Duration,
+    /// Alipay's rule that refunds of one trade are at least 3 s apart: a new refund sooner than
+    /// this after the trade's previous one (simulator clock) is answered 20000
+    /// `ACQ.SYSTEM_ERROR` and changes nothing. Zero turns the rule off (load tests only).
+    pub refund_min_interval: chrono::Duration,
     /// An unpaid trade without time_expire/timeout_express closes after this.
     pub default_pay_timeout: chrono::Duration,
     /// Faults active from the start.
@@ -92,6 +96,7 @@ impl Default for SimConfig {
             timestamp_tolerance: chrono::Duration::minutes(10),
             fee_rate: Decimal::new(6, 3),
             refund_window: chrono::Duration::days(365),
+            refund_min_interval: chrono::Duration::seconds(3),
             default_pay_timeout: chrono::Duration::days(15),
             faults: Vec::new(),
         }
@@ -157,11 +162,16 @@ impl Simulator {
         for r in &cfg.faults {
             faults.add(r.clone())?;
         }
-        let sim = Arc::new(Sim {
+        // Notifies the last run had not delivered yet; started below, on the remaining schedule.
+        let pending = state.pending_notifies.clone();
+        let notify_client = notify::http_client()?;
+        let rt = tokio::runtime::Handle::current();
+        let sim = Arc::new_cyclic(|weak| Sim {
             settings: Settings {
                 timestamp_tolerance: cfg.timestamp_tolerance,
                 fee_rate: cfg.fee_rate,
                 refund_window: cfg.refund_window,
+                refund_min_interval: cfg.refund_min_interval,
                 default_pay_timeout: cfg.default_pay_timeout,
                 bill_url_validity: chrono::Duration::seconds(30),
             },
@@ -175,8 +185,11 @@ impl Simulator {
             clock,
             base_url,
             bills: Mutex::default(),
-            notifier: notify::Notifier::new(cfg.notify_speedup, tokio::runtime::Handle::current())?,
+            notifier: notify::Notifier::new(cfg.notify_speedup, rt, notify_client, weak.clone()),
         });
+        for p in pending {
+            sim.notifier.start(&sim, p);
+        }
         let (tx, rx) = watch::channel(false);
         let server = tokio::spawn(server::serve(listener, server::router(sim.clone()), rx));
         tracing::info!("Alipay simulator on {}/gateway.do", sim.base_url);
@@ -347,15 +360,16 @@ impl SimHandle {
         self.sim.notifier.records()
     }
 
-    /// Stops serving, cancels pending notifies and writes the state file one last time.
+    /// Stops serving and delivering notifies, and writes the state file one last time; notifies
+    /// not yet delivered stay in it, for the next start on the same file.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        // The clock may have been moved through the library API since the last change.
-        {
-            let mut st = self.sim.lock();
-            self.sim.save(&mut st);
-        }
-        self.sim.notifier.stop();
+        // Served requests first (they may schedule notifies), then the delivery tasks: after
+        // this nothing but the save below writes the state file.
         let _ = self.server.await;
+        self.sim.notifier.stop().await;
+        // The clock may have been moved through the library API since the last change.
+        let mut st = self.sim.lock();
+        self.sim.save(&mut st);
     }
 }

@@ -108,6 +108,17 @@ impl AlipayError {
             "系统错误",
         )
     }
+    /// 20000 `ACQ.SYSTEM_ERROR` "系统繁忙": what the gateway answers when it will not take the
+    /// request now (a rate rule). The caller cannot tell it from any other 20000, so it must
+    /// treat the outcome as unknown and resend the same request.
+    pub fn system_busy(detail: impl Into<String>) -> Self {
+        Self::new(
+            "20000",
+            "Service Currently Unavailable",
+            "ACQ.SYSTEM_ERROR",
+            format!("系统繁忙: {}", detail.into()),
+        )
+    }
     /// A business parameter that is missing or malformed (`ACQ.INVALID_PARAMETER`).
     pub fn bad_param(detail: impl Into<String>) -> Self {
         Self::business(

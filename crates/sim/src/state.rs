@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::notify::PendingNotify;
 use crate::protocol::Charset;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +142,10 @@ pub struct State {
     pub clock_offset_secs: i64,
     #[serde(default)]
     pub seq: u64,
+    /// Notifies still being delivered: a restart goes on with their schedule, as Alipay keeps
+    /// retrying while the merchant (or the simulator) is down.
+    #[serde(default)]
+    pub pending_notifies: Vec<PendingNotify>,
     #[serde(skip)]
     by_out: HashMap<(String, String), usize>,
     #[serde(skip)]

@@ -331,6 +331,8 @@ async fn refund_edge_cases() {
 
     // Two partial refunds add up; the last one closes the trade.
     for (no, amt, fee) in [("p1", "20.00", "20.00"), ("p2", "30.00", "50.00")] {
+        // Refunds of one trade must be 3 s apart: let (simulator) time pass.
+        sim.clock().advance(Duration::seconds(3));
         let r = RefundRequest::new(
             TradeRef::OutTradeNo("re_1".into()),
             amt.parse().unwrap(),

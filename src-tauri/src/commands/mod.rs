@@ -5,6 +5,7 @@ pub mod audit;
 pub mod grants;
 pub mod keys;
 pub mod orders;
+pub mod policy;
 pub mod reconcile;
 pub mod refunds;
 pub mod status;

@@ -71,6 +71,7 @@ async fn report(desk: &Desk, index: u32, input: String) -> IpcResult<VerifyRepor
 
 /// Settles from a pasted callback, or by order number (core asks Alipay). A refusal (bad
 /// signature, wrong amount, not paid) is an answer, not a failure: it comes back as `refused`.
+/// `reason`, when given, is the operator's why, kept on the settle's audit row.
 #[tauri::command]
 pub async fn settle<R: Runtime>(
     app: AppHandle<R>,
@@ -78,6 +79,7 @@ pub async fn settle<R: Runtime>(
     input: Option<String>,
     order_number: Option<String>,
     confirm: Option<String>,
+    reason: Option<String>,
 ) -> IpcResult<SettleResult> {
     let a = state.current().await?;
     let (what, subject) = match (
@@ -102,7 +104,7 @@ pub async fn settle<R: Runtime>(
         }
     };
     require_confirm(&a.desk, confirm.as_deref(), &subject)?;
-    match core_settle::settle(&a.desk, what).await {
+    match core_settle::settle_with_reason(&a.desk, what, reason.as_deref()).await {
         Ok(r) => {
             changed(&app, ChangedEntity::Order, Some(&r.order_number));
             let detail = paydesk_core::browse::order_detail(&a.desk.store, r.order_id).await?;

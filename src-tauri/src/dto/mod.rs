@@ -11,6 +11,7 @@ pub mod events;
 pub mod grants;
 pub mod keys;
 pub mod orders;
+pub mod policy;
 pub mod profiles;
 pub mod reconcile;
 pub mod refunds;

@@ -37,6 +37,7 @@ import type {
   ProfileSettings,
   ProfileSummary,
   RefundFilter,
+  RefundPolicy,
   RefundRow,
   RefundsResumeReport,
   SchemaReport,
@@ -80,6 +81,15 @@ export const refundCreate = (orderNumber: string, amount: string | null, reason:
   call<RefundRow>('refund_create', { orderNumber, amount, reason, confirm })
 export const refundsList = (filter: RefundFilter) => call<RefundRow[]>('refunds_list', { filter })
 export const refundsResume = () => call<RefundsResumeReport>('refunds_resume')
+
+// The full-refund policy (stored in the platform database; reason required; POLICY on production)
+export const policyGet = () => call<RefundPolicy>('policy_get')
+export const policySet = (
+  revokeGrantsOnFullRefund: boolean,
+  returnCreditsOnFullRefund: boolean,
+  reason: string,
+  confirm: string | null,
+) => call<RefundPolicy>('policy_set', { revokeGrantsOnFullRefund, returnCreditsOnFullRefund, reason, confirm })
 
 // Grants
 export const grantsList = (filter: GrantFilter) => call<GrantRow[]>('grants_list', { filter })

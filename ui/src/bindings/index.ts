@@ -59,6 +59,7 @@ export type { ReconSource } from "./ReconSource";
 export type { ReconStatus } from "./ReconStatus";
 export type { RefundFilter } from "./RefundFilter";
 export type { RefundFilterState } from "./RefundFilterState";
+export type { RefundPolicy } from "./RefundPolicy";
 export type { RefundRow } from "./RefundRow";
 export type { RefundState } from "./RefundState";
 export type { RefundStatus } from "./RefundStatus";

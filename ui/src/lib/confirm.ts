@@ -1,9 +1,13 @@
 import type { ProfileKind } from '../bindings'
 
-/** Operations that move money or take access away; on production each needs typed confirmation. */
-export type GuardedAction = 'refund' | 'revoke' | 'settle' | 'close' | 'expire'
+/**
+ * Operations that move money or take access away (or change what every refund takes away: the
+ * policy); on production each needs typed confirmation.
+ */
+export type GuardedAction = 'refund' | 'revoke' | 'settle' | 'close' | 'expire' | 'policy'
 
 export const EXPIRE_WORD = 'EXPIRE'
+export const POLICY_WORD = 'POLICY'
 
 /**
  * Production always asks. When the profile is not known yet (status still loading) the UI asks too:
@@ -13,9 +17,11 @@ export function confirmationRequired(kind: ProfileKind | null | undefined): bool
   return kind !== 'simulator' && kind !== 'sandbox'
 }
 
-/** What the operator must type: the order number (grant id for a revoke), or EXPIRE for bulk expire. */
+/** What the operator must type: the order number (grant id for a revoke), EXPIRE for bulk expire, POLICY for the refund policy. */
 export function expectedConfirmation(action: GuardedAction, subject: string): string {
-  return action === 'expire' ? EXPIRE_WORD : subject.trim()
+  if (action === 'expire') return EXPIRE_WORD
+  if (action === 'policy') return POLICY_WORD
+  return subject.trim()
 }
 
 /** Exact match after trimming the ends — no case folding, no partial numbers. */

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod ops;
 pub mod orders;
 pub mod pay_link;
+pub mod policy;
 pub mod reconcile;
 pub mod sign;
 pub mod sim;

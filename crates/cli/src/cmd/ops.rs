@@ -18,7 +18,7 @@ use paydesk_core::desk::{Desk, Gateway, ProfileKind as CoreKind, os_user};
 use paydesk_core::ops::close::{Expired, close, expire};
 use paydesk_core::ops::pay_link::{PayLinkRequest, pay_link};
 use paydesk_core::ops::refund::{list as list_refunds, refund, resume};
-use paydesk_core::ops::settle::{SettleInput, settle};
+use paydesk_core::ops::settle::{SettleInput, settle_with_reason};
 use paydesk_core::ops::test_order::{TestCourse, TestOrderRequest, test_order};
 use paydesk_core::ops::{OpsError, OrderRef, grant};
 use paydesk_core::queries::grants::GrantFilter;
@@ -440,7 +440,7 @@ pub fn pay_link_cmd(ctx: &Ctx, a: OrderPayLinkArgs) -> CmdResult {
 #[command(after_help = "Examples:
   paydesk settle 'https://shop.example/return?charset=utf-8&out_trade_no=…&sign=…'
   paydesk settle @notify.txt
-  paydesk settle --order 202611240000001200000034
+  paydesk settle --order 202611240000001200000034 --reason 'notify missed, customer sent the receipt'
   (on a production profile, settling by hand also needs --confirm <ORDER_NUMBER>)
 
 A return URL or notify is verified (signature, app_id, seller_id, amount), then Alipay is asked
@@ -461,6 +461,9 @@ pub struct SettleArgs {
     /// With --order on a production profile: the order number again
     #[arg(long, value_name = "ORDER_NUMBER", requires = "order")]
     confirm: Option<String>,
+    /// Why you settle it by hand (kept in the audit log, refusals included)
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -488,7 +491,9 @@ pub fn settle_cmd(ctx: &Ctx, a: SettleArgs) -> CmdResult {
             "settling by hand grants a real customer's courses",
         )?;
     }
-    let r = rt.block_on(settle(&desk, input)).map_err(ops_failure)?;
+    let r = rt
+        .block_on(settle_with_reason(&desk, input, a.reason.as_deref()))
+        .map_err(ops_failure)?;
     print(ctx, &r, &r.message);
     Ok(if r.flags.is_empty() {
         Exit::Ok
@@ -595,7 +600,8 @@ pub fn expire_cmd(ctx: &Ctx, a: ExpireArgs) -> CmdResult {
 
 The refund is recorded before Alipay is called, with out_request_no <order>R<n>; if the outcome is
 unknown, `paydesk refunds resume` resolves it with the same out_request_no (never a second refund).
-A full refund revokes the order's courses and gives its credits back.")]
+A full refund revokes the order's courses and gives its credits back, as the refund policy says
+(`paydesk policy`).")]
 pub struct OrderRefundArgs {
     /// The order: its number, or id:N
     #[arg(value_name = "N")]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use alipay::callback::{CallbackBreakdown, FieldBreakdown};
-use alipay::{CallbackError, CallbackKind, PrivateKey, PublicKey, VerifiedCallback};
+use alipay::{CallbackKind, PrivateKey, PublicKey, VerifiedCallback};
 use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -250,27 +250,6 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> CmdResult {
     })
 }
 
-fn error_code(e: &CallbackError) -> &'static str {
-    match e {
-        CallbackError::Empty => "empty",
-        CallbackError::UrlWithoutQuery => "url_without_query",
-        CallbackError::NotAForm(_) => "not_a_form",
-        CallbackError::BadPercent { .. } => "bad_percent_escape",
-        CallbackError::UnknownCharset(_) => "unknown_charset",
-        CallbackError::ConflictingCharset(_) => "conflicting_charset",
-        CallbackError::BadEncoding { .. } => "bad_encoding",
-        CallbackError::HtmlMangled { .. } => "html_mangled",
-        CallbackError::DuplicateKey(_) => "duplicate_key",
-        CallbackError::MissingSign => "missing_sign",
-        CallbackError::UnknownSignType(_) => "unknown_sign_type",
-        CallbackError::BadBase64 { .. } => "bad_base64",
-        CallbackError::WrongLength { .. } => "wrong_signature_length",
-        CallbackError::SignatureMismatch { .. } => "signature_mismatch",
-        CallbackError::BadField { .. } => "bad_field",
-        CallbackError::AppIdMismatch { .. } => "app_id_mismatch",
-    }
-}
-
 fn invalid(it: &Item, kind: Option<CallbackKind>, code: &'static str, message: String) -> Verdict {
     Verdict {
         ty: "result",
@@ -299,13 +278,13 @@ fn judge(it: &Item, c: &Checks, detailed: bool) -> Verdict {
     };
     let parsed = match parsed {
         Ok(p) => p,
-        Err(e) => return invalid(it, None, error_code(&e), e.to_string()),
+        Err(e) => return invalid(it, None, e.code(), e.to_string()),
     };
     let kind = parsed.kind();
     let breakdown = detailed.then(|| parsed.breakdown());
     let mut v = match parsed.verify_with_hint(&c.key, c.app_public.as_ref()) {
         Ok(ok) => accepted(it, &ok, c),
-        Err(e) => invalid(it, Some(kind), error_code(&e), e.to_string()),
+        Err(e) => invalid(it, Some(kind), e.code(), e.to_string()),
     };
     v.breakdown = breakdown;
     v

@@ -6,6 +6,7 @@
 pub mod close;
 pub mod grant;
 pub mod pay_link;
+pub mod policy;
 pub mod refund;
 pub mod settle;
 pub mod test_order;

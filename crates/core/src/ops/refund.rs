@@ -10,18 +10,27 @@
 //!    unverifiable answer). Resolution is guarded (`WHERE status IN ('pending','unknown')`), so a
 //!    concurrent resume cannot apply the side effects twice.
 //!
+//! Alipay wants refunds of one trade at least 3 s apart (a sooner one is answered 20000, outcome
+//! unknown). So before any refund request goes out — new or resumed — step 2 waits out what is
+//! left of [`REFUND_SPACING`] since the order's previous refund request, outside any transaction.
+//!
+//! A refusal (order not found or not paid, a refund still open, an amount above what is left,
+//! bad input) changes nothing and is on record: the audit row has the operator's reason and the
+//! refusal's cause.
+//!
 //! A crash between 1 and 3, or an unknown outcome, leaves the row unresolved; `resume` sends the
 //! very same out_request_no and amount again, which Alipay answers without moving money when the
 //! refund was made already. The order's status never changes (the site has no refund status);
 //! on a full refund, per [`crate::desk::Policy`], the order's grants are revoked (whole rows kept
 //! in the audit log; a course also bought in another paid order stays) and its credits come back.
 
+use std::time::Duration;
+
 use alipay::client::RefundRequest;
 use alipay::{Amount, GatewayError, TradeRef};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::settle::refuse;
 use super::{
     OpsError, OpsResult, OrderRef, Outcome, credit_remark, find_order, json, lock_order,
     status_phrase,
@@ -49,6 +58,13 @@ pub struct RefundReport {
     pub message: String,
 }
 
+/// Alipay's least time between two refund requests of one trade.
+pub const REFUND_SPACING: Duration = Duration::from_secs(3);
+
+/// Waited on top of [`REFUND_SPACING`]: the desk's clock and Alipay's tick apart, and a request
+/// a hair short of 3 s is refused all the same.
+const SPACING_MARGIN: Duration = Duration::from_millis(100);
+
 /// Refunds `amount` (default: all that is left) of a paid order.
 pub async fn refund(
     desk: &Desk,
@@ -58,6 +74,16 @@ pub async fn refund(
 ) -> OpsResult<RefundReport> {
     let gw = desk.gateway()?;
     let reason = reason.trim();
+    // Refused once the order is looked up, so the audit row names the order it was about.
+    let bad_input = check_input(amount, reason).err();
+    let row = match begin_refund(desk, r, amount, reason, bad_input).await? {
+        Begun::Pending(row) => *row,
+        Begun::Nothing(report) => return Ok(*report),
+    };
+    drive(desk, gw, row).await
+}
+
+fn check_input(amount: Option<Decimal>, reason: &str) -> OpsResult<()> {
     if reason.is_empty() {
         return Err(OpsError::InvalidInput(
             "a reason is required for a refund (the buyer sees it)".into(),
@@ -76,11 +102,28 @@ pub async fn refund(
         }
         money_to_fen(a)?;
     }
-    let row = match begin_refund(desk, r, amount, reason).await? {
-        Begun::Pending(row) => *row,
-        Begun::Nothing(report) => return Ok(*report),
-    };
-    drive(desk, gw, row).await
+    Ok(())
+}
+
+/// Records a refused refund (nothing was changed): what the operator asked for and why
+/// (their reason) next to why it was refused (the cause, in `detail`).
+async fn refuse_refund(
+    desk: &Desk,
+    order: Option<&OrderRow>,
+    claimed: Option<&OrderRef>,
+    reason: &str,
+    e: &OpsError,
+) {
+    let mut a = desk.audit("refund", "refused");
+    if let Some(o) = order {
+        fill(&mut a, o);
+        a.before = Some(json(o));
+    } else if let Some(c) = claimed {
+        a.order_number = Some(c.to_string().chars().take(64).collect());
+    }
+    a.reason = (!reason.is_empty()).then(|| reason.to_string());
+    a.detail = Some(e.to_string());
+    desk.audit_alone(&a).await;
 }
 
 enum Begun {
@@ -94,16 +137,22 @@ async fn begin_refund(
     r: &OrderRef,
     amount: Option<Decimal>,
     reason: &str,
+    bad_input: Option<OpsError>,
 ) -> OpsResult<Begun> {
     let mut tx = desk.store.begin_write().await?;
     let order = match find_order(&mut tx, r).await {
         Ok(o) => lock_order(&mut tx, o.id).await?,
         Err(e) => {
             tx.rollback().await?;
-            refuse(desk, "refund", None, Some(&r.to_string()), &e).await;
+            refuse_refund(desk, None, Some(r), reason, &e).await;
             return Err(e);
         }
     };
+    if let Some(e) = bad_input {
+        tx.rollback().await?;
+        refuse_refund(desk, Some(&order), None, reason, &e).await;
+        return Err(e);
+    }
     if order.order_status != OrderStatus::Paid {
         tx.rollback().await?;
         let e = OpsError::Refused(format!(
@@ -111,7 +160,7 @@ async fn begin_refund(
             order.order_number,
             status_phrase(order.order_status)
         ));
-        refuse(desk, "refund", Some(&order), None, &e).await;
+        refuse_refund(desk, Some(&order), None, reason, &e).await;
         return Err(e);
     }
     let existing = queries::refunds::for_order(&mut tx, order.id).await?;
@@ -127,7 +176,7 @@ async fn begin_refund(
             open.amount,
             open.status.as_str()
         ));
-        refuse(desk, "refund", Some(&order), None, &e).await;
+        refuse_refund(desk, Some(&order), None, reason, &e).await;
         return Err(e);
     }
     let committed: Decimal = existing
@@ -168,17 +217,19 @@ async fn begin_refund(
             "refund amount {amount} is above what is left to refund on order {}: {left} (paid {}, refunded or pending {committed})",
             order.order_number, order.real_price
         ));
-        refuse(desk, "refund", Some(&order), None, &e).await;
+        refuse_refund(desk, Some(&order), None, reason, &e).await;
         return Err(e);
     }
     amount.rescale(2);
     let out_request_no = format!("{}R{}", order.order_number, existing.len() + 1);
     if out_request_no.len() > 64 {
         tx.rollback().await?;
-        return Err(OpsError::InvalidInput(format!(
+        let e = OpsError::InvalidInput(format!(
             "order number {} is too long to derive a refund request number (64 characters at most)",
             order.order_number
-        )));
+        ));
+        refuse_refund(desk, Some(&order), None, reason, &e).await;
+        return Err(e);
     }
     let new = NewRefund {
         out_request_no: out_request_no.clone(),
@@ -191,6 +242,15 @@ async fn begin_refund(
         profile: desk.profile_name.clone(),
         full_refund: committed + amount == order.real_price,
     };
+    // The policy applies when the refund resolves; an unreadable one stops a full refund here,
+    // before Alipay is asked, instead of after the money has moved.
+    if new.full_refund
+        && let Err(e) = super::policy::read(&mut tx).await
+    {
+        tx.rollback().await?;
+        refuse_refund(desk, Some(&order), None, reason, &e).await;
+        return Err(e);
+    }
     queries::refunds::insert_pending(&mut tx, &new).await?;
     let row = queries::refunds::get_by_request_no(&mut tx, &out_request_no)
         .await?
@@ -216,8 +276,40 @@ fn fill(a: &mut crate::queries::audit::NewAudit, order: &OrderRow) {
     a.user_id = Some(order.user_id);
 }
 
+/// Waits until the order's previous refund request is [`REFUND_SPACING`] old, by the desk's
+/// clock (the simulator's in the simulator profile). Reads in a transaction of its own and waits
+/// outside it: nothing is locked meanwhile.
+async fn keep_spacing(desk: &Desk, row: &RefundRow) -> OpsResult<()> {
+    let last = {
+        let mut tx = desk.store.begin_read().await?;
+        let last = queries::refunds::last_request_time(&mut tx, row.order_id, row.id).await?;
+        tx.rollback().await?;
+        last
+    };
+    let Some(last) = last else {
+        return Ok(());
+    };
+    let spacing = chrono::Duration::from_std(REFUND_SPACING + SPACING_MARGIN)
+        .unwrap_or_else(|_| chrono::Duration::seconds(4));
+    // A clock moved back makes the previous request look recent for longer: never wait more
+    // than the spacing itself.
+    let wait = (last + spacing - desk.now()).clamp(chrono::Duration::zero(), spacing);
+    if let Ok(wait) = wait.to_std()
+        && !wait.is_zero()
+    {
+        tracing::info!(
+            out_request_no = %row.out_request_no,
+            wait_ms = wait.as_millis() as u64,
+            "waiting: refunds of one trade go at least 3 s apart"
+        );
+        tokio::time::sleep(wait).await;
+    }
+    Ok(())
+}
+
 /// Steps 2 and 3 for one recorded refund (new or resumed).
 async fn drive(desk: &Desk, gw: &crate::desk::Gateway, row: RefundRow) -> OpsResult<RefundReport> {
+    keep_spacing(desk, &row).await?;
     let trade = TradeRef::OutTradeNo(row.order_number.clone());
     let amount = Amount::new(row.amount)
         .map_err(|e| OpsError::InvalidInput(format!("refund {}: {e}", row.out_request_no)))?;
@@ -361,7 +453,7 @@ async fn resolve(desk: &Desk, row: RefundRow, verdict: Verdict) -> OpsResult<Ref
                 });
             }
             let (grants_revoked, credits_returned) = if row.full_refund {
-                full_refund_effects(desk, &mut tx, &order).await?
+                full_refund_effects(&mut tx, &order).await?
             } else {
                 (Vec::new(), 0)
             };
@@ -417,13 +509,12 @@ async fn resolve(desk: &Desk, row: RefundRow, verdict: Verdict) -> OpsResult<Ref
 }
 
 /// What a full refund takes back, per the policy, inside the resolving transaction.
-async fn full_refund_effects(
-    desk: &Desk,
-    tx: &mut Tx,
-    order: &OrderRow,
-) -> OpsResult<(Vec<GrantRow>, i64)> {
+async fn full_refund_effects(tx: &mut Tx, order: &OrderRow) -> OpsResult<(Vec<GrantRow>, i64)> {
+    // Read here, in the resolving transaction, so a change made anywhere applies to the next
+    // refund without restarting Paydesk (see ops::policy).
+    let policy = super::policy::read(tx).await?;
     let mut revoked = Vec::new();
-    if desk.policy.revoke_grants_on_full_refund {
+    if policy.revoke_grants_on_full_refund {
         for oc in queries::orders::courses(tx, order.id).await? {
             if queries::ops::course_paid_elsewhere(tx, order.user_id, oc.course_id, order.id)
                 .await?
@@ -439,7 +530,7 @@ async fn full_refund_effects(
     }
     let mut returned = 0;
     let credit = order.credit.unwrap_or(0);
-    if desk.policy.return_credits_on_full_refund
+    if policy.return_credits_on_full_refund
         && credit > 0
         && queries::users::add_credit(tx, order.user_id, credit).await? == 1
     {

@@ -19,6 +19,15 @@
 //! decide between accepting it and refunding the difference. A late settle that took everything
 //! back is `settle_late` / `ok`.
 //!
+//! **Refusals on record.** Every refused settle writes one audit row (action `settle`, outcome
+//! `refused`, or `error` when the gateway or the store failed) that changes nothing else: `reason`
+//! is the short cause (`total_amount mismatch`, `not paid`, `unverified callback: signature_mismatch`
+//! …), `detail` the specifics (`total_amount 0.01 ≠ real_price 599.00; via notify`) and, for a
+//! settle by hand, the operator's reason. The row names the order (order_id, order_number,
+//! user_id, the row as `before`) whenever the input names one that exists. For a callback that does
+//! not verify, the claimed out_trade_no is used for that read-only lookup and nothing else; the
+//! detail says the claims were unverified, and an unknown claimed number stays in the detail only.
+//!
 //! Ledger sign convention for rows Paydesk writes: `number` is the change of the user's balance
 //! (spent negative, returned positive), `remark` names the order. A purchase row (operation 1)
 //! is written once per order: at test-order creation by Paydesk, else at settlement.
@@ -134,42 +143,64 @@ impl Confirmed {
 }
 
 pub async fn settle(desk: &Desk, input: SettleInput) -> OpsResult<SettleReport> {
+    settle_with_reason(desk, input, None).await
+}
+
+/// [`settle`], with the operator's reason for settling by hand: kept on every audit row the
+/// settle writes (in `reason` when it settles, in the detail of a refusal, whose `reason` is the
+/// cause). Blank means none.
+pub async fn settle_with_reason(
+    desk: &Desk,
+    input: SettleInput,
+    reason: Option<&str>,
+) -> OpsResult<SettleReport> {
     let gw = desk.gateway()?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let (order_ref, cb) = match input {
         SettleInput::Order(r) => (r, None),
         SettleInput::Callback(text) => {
             let cb = match verify_callback(&text, gw.alipay_public_key()) {
                 Ok(cb) => cb,
                 Err(e) => {
-                    // Unverified: the claimed order number is recorded as a claim only.
-                    let claimed = parse_callback(&text)
-                        .ok()
-                        .and_then(|c| c.get("out_trade_no").map(str::to_string));
-                    let mut a = desk.audit("settle", "refused");
-                    a.detail = Some(format!(
-                        "callback does not verify ({e}); claimed out_trade_no {}",
-                        claimed.as_deref().unwrap_or("(none)")
-                    ));
-                    desk.audit_alone(&a).await;
-                    return Err(OpsError::from(e));
+                    let e = OpsError::from(e);
+                    refuse_unverified(desk, &text, reason, &e).await;
+                    return Err(e);
                 }
+            };
+            let trail = Trail {
+                via: Via::of(cb.kind()),
+                reason,
             };
             let claimed = cb.out_trade_no().unwrap_or_default().to_string();
             if let Err(e) = check_identity(desk, &cb) {
-                refuse(desk, "settle", None, Some(&claimed), &e).await;
+                // Signed by Alipay, but for another app or merchant: the order it names (if it is
+                // one of ours) is still what the refusal is about.
+                let found = order_named(desk, &claimed).await;
+                let about = found.as_ref().map_or(About::Named(&claimed), About::Order);
+                let cause = match &e {
+                    OpsError::InvalidInput(_) => Some("profile has no seller_id"),
+                    _ => None,
+                };
+                trail.refuse(desk, about, &e, cause, None).await;
                 return Err(e);
             }
-            let number = OrderNumber::parse(&claimed).map_err(OpsError::from);
-            match number {
+            match OrderNumber::parse(&claimed) {
                 Ok(n) => (OrderRef::Number(n), Some(cb)),
                 Err(e) => {
-                    refuse(desk, "settle", None, Some(&claimed), &e).await;
+                    let e = OpsError::from(e);
+                    let cause = Some("invalid out_trade_no");
+                    trail
+                        .refuse(desk, About::Named(&claimed), &e, cause, None)
+                        .await;
                     return Err(e);
                 }
             }
         }
     };
-    let via = cb.as_ref().map_or(Via::Query, |c| Via::of(c.kind()));
+    let trail = Trail {
+        via: cb.as_ref().map_or(Via::Query, |c| Via::of(c.kind())),
+        reason,
+    };
 
     let order = {
         let mut tx = desk.store.begin_read().await?;
@@ -178,7 +209,17 @@ pub async fn settle(desk: &Desk, input: SettleInput) -> OpsResult<SettleReport> 
         match found {
             Ok(o) => o,
             Err(e) => {
-                refuse(desk, "settle", None, Some(&order_ref.to_string()), &e).await;
+                let named = order_ref.to_string();
+                let about = match &order_ref {
+                    OrderRef::Number(_) => About::Named(&named),
+                    // `id:N` is not an order number: the detail names it.
+                    OrderRef::Id(_) => About::Nothing,
+                };
+                let cause = match &e {
+                    OpsError::Refused(_) => Some("ambiguous order number"),
+                    _ => None,
+                };
+                trail.refuse(desk, about, &e, cause, None).await;
                 return Err(e);
             }
         }
@@ -192,7 +233,9 @@ pub async fn settle(desk: &Desk, input: SettleInput) -> OpsResult<SettleReport> 
                 expected: order.real_price.to_string(),
                 got: claimed.map_or("(none)".into(), |d| d.to_string()),
             };
-            refuse(desk, "settle", Some(&order), None, &e).await;
+            trail
+                .refuse(desk, About::Order(&order), &e, None, None)
+                .await;
             return Err(e);
         }
         if let Some(st) = cb.trade_status()
@@ -203,19 +246,25 @@ pub async fn settle(desk: &Desk, input: SettleInput) -> OpsResult<SettleReport> 
                 order_number: order.order_number.clone(),
                 status: st.as_str().to_string(),
             };
-            refuse(desk, "settle", Some(&order), None, &e).await;
+            let specifics = format!("the callback's trade_status is {}", st.as_str());
+            trail
+                .refuse(desk, About::Order(&order), &e, None, Some(specifics))
+                .await;
             return Err(e);
         }
     }
 
     match order.order_status {
-        OrderStatus::Paid => return noop_paid(desk, &order, via).await,
+        OrderStatus::Paid => return noop_paid(desk, &order, trail).await,
         OrderStatus::Unknown(n) => {
             let e = OpsError::Refused(format!(
                 "order {} is in status {n}, which Paydesk does not know: settle it by hand",
                 order.order_number
             ));
-            refuse(desk, "settle", Some(&order), None, &e).await;
+            let cause = Some("unknown order status");
+            trail
+                .refuse(desk, About::Order(&order), &e, cause, None)
+                .await;
             return Err(e);
         }
         OrderStatus::Unpaid | OrderStatus::Cancelled | OrderStatus::TimedOut => {}
@@ -236,19 +285,198 @@ pub async fn settle(desk: &Desk, input: SettleInput) -> OpsResult<SettleReport> 
             } else {
                 OpsError::from(e)
             };
-            refuse(desk, "settle", Some(&order), None, &e).await;
+            trail
+                .refuse(desk, About::Order(&order), &e, None, None)
+                .await;
             return Err(e);
         }
     };
     if let Err(e) = check_query(&order, &q, cb.as_ref()) {
-        refuse(desk, "settle", Some(&order), None, &e).await;
+        trail
+            .refuse(desk, About::Order(&order), &e, None, None)
+            .await;
         return Err(e);
     }
     let mut confirmed = Confirmed::from_query(&q);
     if let Some(t) = cb.as_ref().and_then(VerifiedCallback::gmt_payment) {
         confirmed.pay_time = Some(t);
     }
-    apply_payment(desk, order.id, &confirmed, via).await
+    apply(desk, order.id, &confirmed, trail).await
+}
+
+/// A callback that does not verify: on record with the order it claims, when that order exists.
+/// Its fields are the sender's claims: the out_trade_no only finds the order, read-only.
+async fn refuse_unverified(desk: &Desk, text: &str, reason: Option<&str>, e: &OpsError) {
+    let parsed = parse_callback(text).ok();
+    let claim = |k: &str| {
+        parsed
+            .as_ref()
+            .and_then(|c| c.get(k))
+            .filter(|v| !v.is_empty())
+    };
+    let trail = Trail {
+        via: parsed.as_ref().map_or(Via::Callback, |c| Via::of(c.kind())),
+        reason,
+    };
+    let found = match claim("out_trade_no") {
+        Some(n) => order_named(desk, n).await,
+        None => None,
+    };
+    let claims: Vec<String> = ["out_trade_no", "total_amount", "trade_status", "app_id"]
+        .into_iter()
+        .filter_map(|k| claim(k).map(|v| format!("claimed {k} {}", clip(v))))
+        .collect();
+    let (_, cb) = cause_of(e);
+    let note = match (claim("out_trade_no").is_some(), found.is_some()) {
+        (false, _) => "unverified, and naming no order",
+        (true, true) => "unverified, used only to find the order",
+        (true, false) => {
+            "unverified, used only to look for the order (no single order has that number)"
+        }
+    };
+    let mut specifics = format!("{cb}; {note}");
+    if !claims.is_empty() {
+        specifics.push_str(&format!(": {}", claims.join(", ")));
+    }
+    let about = found.as_ref().map_or(About::Nothing, About::Order);
+    trail.refuse(desk, about, e, None, Some(specifics)).await;
+}
+
+/// The order a callback names, read-only, for the audit row of a refusal; `None` when the number
+/// is not one of ours or names no order or several. A failed read only costs the row its link.
+async fn order_named(desk: &Desk, number: &str) -> Option<OrderRow> {
+    let n = OrderNumber::parse(number).ok()?;
+    let found = async {
+        let mut tx = desk.store.begin_read().await?;
+        let found = find_order(&mut tx, &OrderRef::Number(n)).await;
+        tx.rollback().await?;
+        found
+    }
+    .await;
+    match found {
+        Ok(o) => Some(o),
+        Err(OpsError::NotFound { .. } | OpsError::Refused(_)) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look up the order a refused settle names");
+            None
+        }
+    }
+}
+
+/// At most 64 characters of a claimed value, control characters replaced: an audit row shows
+/// what was claimed without letting the sender lay out the row.
+fn clip(s: &str) -> String {
+    s.chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// How a settle came about, for its audit rows: the channel, and the operator's reason.
+#[derive(Debug, Clone, Copy)]
+struct Trail<'a> {
+    via: Via,
+    reason: Option<&'a str>,
+}
+
+/// What a refusal's audit row is about.
+#[derive(Clone, Copy)]
+enum About<'a> {
+    /// An order read from the store.
+    Order(&'a OrderRow),
+    /// A number the (verified) input named that matches no single order.
+    Named(&'a str),
+    Nothing,
+}
+
+impl Trail<'_> {
+    /// Records a refused settle (nothing was changed): `reason` the short cause (`cause`, or the
+    /// error's), `detail` the specifics (`specifics`, or the error's), the channel and the
+    /// operator's reason.
+    async fn refuse(
+        &self,
+        desk: &Desk,
+        about: About<'_>,
+        e: &OpsError,
+        cause: Option<&str>,
+        specifics: Option<String>,
+    ) {
+        let outcome = match e {
+            OpsError::UnknownOutcome(_) | OpsError::Gateway(_) | OpsError::Store(_) => "error",
+            _ => "refused",
+        };
+        let (default_cause, default_specifics) = cause_of(e);
+        let mut a = desk.audit("settle", outcome);
+        match about {
+            About::Order(o) => {
+                a.order_id = Some(o.id);
+                a.order_number = Some(o.order_number.clone());
+                a.user_id = Some(o.user_id);
+                a.before = Some(json(o));
+            }
+            About::Named(n) if !n.trim().is_empty() => a.order_number = Some(clip(n)),
+            About::Named(_) | About::Nothing => {}
+        }
+        a.reason = Some(cause.map_or(default_cause, str::to_string));
+        let mut detail = format!(
+            "{}; via {}",
+            specifics.unwrap_or(default_specifics),
+            self.via.as_str()
+        );
+        if let Some(r) = self.reason {
+            detail.push_str(&format!("; operator's reason: {r}"));
+        }
+        a.detail = Some(detail);
+        desk.audit_alone(&a).await;
+    }
+}
+
+/// The short cause (the audit row's `reason`) and the specifics of a refused settle.
+fn cause_of(e: &OpsError) -> (String, String) {
+    match e {
+        OpsError::Signature(cb) => (
+            format!("unverified callback: {}", cb.code()),
+            format!("the callback does not verify: {cb}"),
+        ),
+        OpsError::Mismatch {
+            field,
+            expected,
+            got,
+        } => {
+            let specifics = match *field {
+                "total_amount" => format!("total_amount {got} ≠ real_price {expected}"),
+                "paid amount" => format!("Alipay's paid amount {got} ≠ real_price {expected}"),
+                "trade_no" => {
+                    format!("the callback's trade_no {got} ≠ Alipay's trade_no {expected}")
+                }
+                "app_id" | "seller_id" => format!(
+                    "{field} {got} ≠ this profile's {field} {expected}: the callback is for another {}",
+                    if *field == "app_id" {
+                        "app"
+                    } else {
+                        "merchant account"
+                    }
+                ),
+                _ => format!("{field} {got} ≠ {expected}"),
+            };
+            (format!("{field} mismatch"), specifics)
+        }
+        OpsError::NotPaid { status, .. } if status == "TRADE_NOT_EXIST" => (
+            "not paid".into(),
+            "Alipay has no trade for this order (TRADE_NOT_EXIST)".into(),
+        ),
+        OpsError::NotPaid { status, .. } => (
+            "not paid".into(),
+            format!("Alipay's trade status is {status}"),
+        ),
+        OpsError::NotFound { what } => ("order not found".into(), format!("{what} not found")),
+        OpsError::InvalidInput(m) => ("invalid input".into(), m.clone()),
+        OpsError::Refused(m) => ("refused".into(), m.clone()),
+        OpsError::Gateway(g) => ("gateway error".into(), g.to_string()),
+        OpsError::UnknownOutcome(m) => ("gateway outcome unknown".into(), m.clone()),
+        OpsError::Store(s) => ("store error".into(), s.to_string()),
+        OpsError::NoGateway | OpsError::Pricing(_) => ("refused".into(), e.to_string()),
+    }
 }
 
 fn check_identity(desk: &Desk, cb: &VerifiedCallback) -> OpsResult<()> {
@@ -341,18 +569,19 @@ pub(crate) async fn refuse(
     desk.audit_alone(&a).await;
 }
 
-async fn noop_paid(desk: &Desk, order: &OrderRow, via: Via) -> OpsResult<SettleReport> {
+async fn noop_paid(desk: &Desk, order: &OrderRow, trail: Trail<'_>) -> OpsResult<SettleReport> {
     let mut a = desk.audit("settle", "noop");
     a.order_id = Some(order.id);
     a.order_number = Some(order.order_number.clone());
     a.user_id = Some(order.user_id);
+    a.reason = trail.reason.map(str::to_string);
     a.detail = Some(format!(
         "already settled (paid at {}); via {}",
         fmt_opt(order.pay_time),
-        via.as_str()
+        trail.via.as_str()
     ));
     desk.audit_alone(&a).await;
-    Ok(noop_report(order, via))
+    Ok(noop_report(order, trail.via))
 }
 
 fn noop_report(order: &OrderRow, via: Via) -> SettleReport {
@@ -393,12 +622,22 @@ pub async fn apply_payment(
     paid: &Confirmed,
     via: Via,
 ) -> OpsResult<SettleReport> {
+    apply(desk, order_id, paid, Trail { via, reason: None }).await
+}
+
+async fn apply(
+    desk: &Desk,
+    order_id: i64,
+    paid: &Confirmed,
+    trail: Trail<'_>,
+) -> OpsResult<SettleReport> {
+    let via = trail.via;
     let mut tx = desk.store.begin_write().await?;
     let order = lock_order(&mut tx, order_id).await?;
     let late = match order.order_status {
         OrderStatus::Paid => {
             tx.rollback().await?;
-            return noop_paid(desk, &order, via).await;
+            return noop_paid(desk, &order, trail).await;
         }
         OrderStatus::Unpaid => false,
         OrderStatus::Cancelled | OrderStatus::TimedOut => true,
@@ -408,7 +647,10 @@ pub async fn apply_payment(
                 "order {} is in unknown status {n}: settle it by hand",
                 order.order_number
             ));
-            refuse(desk, "settle", Some(&order), None, &e).await;
+            let cause = Some("unknown order status");
+            trail
+                .refuse(desk, About::Order(&order), &e, cause, None)
+                .await;
             return Err(e);
         }
     };
@@ -419,7 +661,9 @@ pub async fn apply_payment(
             expected: order.real_price.to_string(),
             got: paid.amount.to_string(),
         };
-        refuse(desk, "settle", Some(&order), None, &e).await;
+        trail
+            .refuse(desk, About::Order(&order), &e, None, None)
+            .await;
         return Err(e);
     }
     let now = tx.now();
@@ -443,7 +687,10 @@ pub async fn apply_payment(
             "order {} changed while it was being settled: run settle again",
             order.order_number
         ));
-        refuse(desk, "settle", Some(&order), None, &e).await;
+        let cause = Some("order changed meanwhile");
+        trail
+            .refuse(desk, About::Order(&order), &e, cause, None)
+            .await;
         return Err(e);
     }
 
@@ -543,6 +790,7 @@ pub async fn apply_payment(
     a.order_id = Some(order.id);
     a.order_number = Some(order.order_number.clone());
     a.user_id = Some(order.user_id);
+    a.reason = trail.reason.map(str::to_string);
     a.before =
         Some(serde_json::json!({ "order": json(&order), "coupon_logs": json(&coupons_before) }));
     a.after = Some(serde_json::json!({

@@ -1,6 +1,7 @@
 //! `paydesk_refunds`: a refund is recorded as pending BEFORE the gateway call and resolved after,
 //! keyed by its `out_request_no` (unique), so a retry can never become a second refund.
 
+use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 
 use crate::db::{Query, Tx};
@@ -65,6 +66,23 @@ pub async fn for_order(tx: &mut Tx, order_id: i64) -> Result<Vec<RefundRow>> {
         .iter()
         .map(RefundRow::from_row)
         .collect()
+}
+
+/// When the order's last refund request other than `except_id` went out, at the latest: each
+/// answer (or its absence) is recorded in `updated_time` after the call returned, so it is never
+/// before the gateway handled the request; a row never answered keeps its `created_time`,
+/// written just before its call. `None` when the order has no other refund.
+pub async fn last_request_time(
+    tx: &mut Tx,
+    order_id: i64,
+    except_id: i64,
+) -> Result<Option<NaiveDateTime>> {
+    Ok(for_order(tx, order_id)
+        .await?
+        .iter()
+        .filter(|r| r.id != except_id)
+        .map(|r| r.updated_time.max(r.created_time))
+        .max())
 }
 
 /// Refunds not yet resolved (pending or unknown), oldest first: what `refunds resume` works on.

@@ -42,7 +42,7 @@ pub fn d(s: &str) -> Decimal {
 }
 
 /// Keys are slow to generate: one pair per test binary.
-fn sim_keys() -> SimKeys {
+pub fn sim_keys() -> SimKeys {
     static KEYS: OnceLock<SimKeys> = OnceLock::new();
     KEYS.get_or_init(|| SimKeys::generate().expect("simulator keys"))
         .clone()

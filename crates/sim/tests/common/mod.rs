@@ -96,6 +96,19 @@ pub struct NotifyListener {
 
 impl NotifyListener {
     pub async fn start(fail_first: usize) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(listener, fail_first)
+    }
+
+    /// On a given loopback port (a merchant coming back up where it was).
+    pub async fn start_on(port: u16, fail_first: usize) -> Self {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        Self::serve(listener, fail_first)
+    }
+
+    fn serve(listener: tokio::net::TcpListener, fail_first: usize) -> Self {
         let bodies: Arc<Mutex<Vec<String>>> = Arc::default();
         let seen = bodies.clone();
         let app = axum::Router::new().route(
@@ -113,7 +126,6 @@ impl NotifyListener {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/notify", listener.local_addr().unwrap());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
