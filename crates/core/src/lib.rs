@@ -24,6 +24,8 @@ pub mod queries;
 pub mod reconcile;
 pub mod rows;
 pub mod schema;
+#[cfg(test)]
+mod test_stores;
 pub mod verify_report;
 
 pub use config::{DeletedColumn, StoreConfig, TableNames};

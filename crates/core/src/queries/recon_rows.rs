@@ -406,13 +406,10 @@ pub async fn set_run_status(tx: &mut Tx, run_id: i64, status: &str) -> Result<u6
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use chrono::NaiveDateTime;
     use serde_json::json;
 
     use super::*;
-    use crate::StoreConfig;
     use crate::db::Store;
     use crate::queries::reconcile::{self as rq, NewRow, NewRun, RowWriter};
 
@@ -618,59 +615,14 @@ mod tests {
         }
     }
 
-    fn clock() -> Arc<dyn alipay::Clock> {
-        Arc::new(alipay::SystemClock)
-    }
-
     #[tokio::test]
     async fn browse_counts_and_pages_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("recon_rows.sqlite");
-        let cfg = StoreConfig::new(path.to_string_lossy().to_string());
-        let store = crate::admin::init_new(&cfg, clock()).await.unwrap();
-        pages_on(store.clone()).await;
-        store.close().await;
+        crate::test_stores::on_sqlite(async |store| pages_on(store).await).await;
     }
 
-    /// On the MariaDB of `scripts/mariadb.sh` / PAYDESK_TEST_MYSQL_URL, as reconcile::browse's
-    /// tests: fails when it is unreachable.
+    /// On the test MariaDB: fails when it is unreachable.
     #[tokio::test]
     async fn browse_counts_and_pages_mariadb() {
-        let base = std::env::var("PAYDESK_TEST_MYSQL_URL")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "mysql://paydesk:paydesk-test@127.0.0.1:33306/paydesk_test".into());
-        let admin = Store::connect(
-            &StoreConfig::new(base.clone()),
-            clock(),
-            crate::OpenMode::MustExist,
-        )
-        .await
-        .unwrap_or_else(|e| {
-            panic!("MariaDB at {base} is not reachable ({e}): run scripts/mariadb.sh start")
-        });
-        let name = format!(
-            "pd_recon_rows_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
-        admin
-            .execute_raw(&format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-            .await
-            .unwrap();
-        let (head, _) = base.rsplit_once('/').unwrap();
-        let store = crate::admin::init_new(&StoreConfig::new(format!("{head}/{name}")), clock())
-            .await
-            .unwrap();
-        pages_on(store.clone()).await;
-        store.close().await;
-        admin
-            .execute_raw(&format!("DROP DATABASE `{name}`"))
-            .await
-            .unwrap();
-        admin.close().await;
+        crate::test_stores::on_mariadb("pd_recon_rows", async |store| pages_on(store).await).await;
     }
 }

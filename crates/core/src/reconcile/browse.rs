@@ -190,12 +190,9 @@ pub async fn rows(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use serde_json::json;
 
     use super::*;
-    use crate::StoreConfig;
     use crate::queries::reconcile::{self as rq, NewRow, NewRun, RowWriter};
     use crate::reconcile::{BillMeta, DayTotals};
 
@@ -359,59 +356,14 @@ mod tests {
         assert_eq!(listed[0].status, "clean");
     }
 
-    fn clock() -> Arc<dyn alipay::Clock> {
-        Arc::new(alipay::SystemClock)
-    }
-
     #[tokio::test]
     async fn pages_filters_and_counts_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("browse.sqlite");
-        let cfg = StoreConfig::new(path.to_string_lossy().to_string());
-        let store = crate::admin::init_new(&cfg, clock()).await.unwrap();
-        browse_on(store.clone()).await;
-        store.close().await;
+        crate::test_stores::on_sqlite(async |store| browse_on(store).await).await;
     }
 
-    /// The MariaDB of `scripts/mariadb.sh` / PAYDESK_TEST_MYSQL_URL, as the store tests use:
-    /// the test fails when it is unreachable (the MySQL SQL is half of what it proves).
+    /// On the test MariaDB: fails when it is unreachable.
     #[tokio::test]
     async fn pages_filters_and_counts_mariadb() {
-        let base = std::env::var("PAYDESK_TEST_MYSQL_URL")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "mysql://paydesk:paydesk-test@127.0.0.1:33306/paydesk_test".into());
-        let admin = Store::connect(
-            &StoreConfig::new(base.clone()),
-            clock(),
-            crate::OpenMode::MustExist,
-        )
-        .await
-        .unwrap_or_else(|e| {
-            panic!("MariaDB at {base} is not reachable ({e}): run scripts/mariadb.sh start")
-        });
-        let name = format!(
-            "pd_browse_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
-        admin
-            .execute_raw(&format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-            .await
-            .unwrap();
-        let (head, _) = base.rsplit_once('/').unwrap();
-        let store = crate::admin::init_new(&StoreConfig::new(format!("{head}/{name}")), clock())
-            .await
-            .unwrap();
-        browse_on(store.clone()).await;
-        store.close().await;
-        admin
-            .execute_raw(&format!("DROP DATABASE `{name}`"))
-            .await
-            .unwrap();
-        admin.close().await;
+        crate::test_stores::on_mariadb("pd_browse", async |store| browse_on(store).await).await;
     }
 }
