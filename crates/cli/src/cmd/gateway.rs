@@ -207,8 +207,7 @@ fn connect(ctx: &Ctx, c: &ConnArgs) -> Result<Client, Failure> {
 
 /// On a production profile the trade is named a second time, `--confirm <N|T>`, as the
 /// order-level commands ask for the order number: a bare `--yes` is too easily carried over from
-/// shell history onto the wrong trade. Elsewhere `--confirm` is optional, but a wrong one is still
-/// refused: it means the operator has another trade in mind.
+/// shell history onto the wrong trade.
 fn confirm_production(
     c: &Client,
     trade: &TradeRef,
@@ -219,25 +218,13 @@ fn confirm_production(
         TradeRef::OutTradeNo(n) => n.as_str(),
         TradeRef::TradeNo(t) => t.as_str(),
     };
-    let given = given.map(str::trim);
-    if given == Some(expected) || (given.is_none() && c.kind != ProfileKind::Production) {
-        return Ok(());
-    }
-    let message = match given {
-        None => format!(
-            "profile {:?} is production: {what} moves real money or ends a real order. Nothing was sent; to confirm, re-run with --confirm {expected}",
-            c.profile
-        ),
-        Some(g) => format!(
-            "--confirm {g:?} does not match the trade {expected}: nothing was sent; to confirm, re-run with --confirm {expected}"
-        ),
-    };
-    Err(Failure {
-        exit: Exit::Usage,
-        kind: "confirmation",
-        message,
-        details: Some(serde_json::json!({ "confirm": expected })),
-    })
+    crate::cmd::ops::confirm_value(
+        c.kind == ProfileKind::Production,
+        &c.profile,
+        given,
+        expected,
+        &format!("{what} moves real money or ends a real order"),
+    )
 }
 
 /// What Alipay's common refusals mean for the person at the terminal.

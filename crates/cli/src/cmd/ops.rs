@@ -233,15 +233,31 @@ pub fn confirm_typed(
     expected: &str,
     what: &str,
 ) -> Result<(), Failure> {
+    confirm_value(
+        desk.profile_kind == CoreKind::Production,
+        &desk.profile_name,
+        given,
+        expected,
+        what,
+    )
+}
+
+/// [`confirm_typed`] for commands without a desk (the raw gateway calls).
+pub fn confirm_value(
+    production: bool,
+    profile: &str,
+    given: Option<&str>,
+    expected: &str,
+    what: &str,
+) -> Result<(), Failure> {
     let given = given.map(str::trim);
-    if given == Some(expected) || (given.is_none() && desk.profile_kind != CoreKind::Production) {
+    if given == Some(expected) || (given.is_none() && !production) {
         return Ok(());
     }
     let message = match given {
         None => format!(
-            "profile {:?} is production: {what}. Nothing was changed; to confirm, re-run with \
-             --confirm {expected}",
-            desk.profile_name
+            "profile {profile:?} is production: {what}. Nothing was changed; to confirm, re-run \
+             with --confirm {expected}"
         ),
         Some(g) => format!(
             "--confirm {g:?} does not match: {what}. Nothing was changed; to confirm, re-run \
