@@ -252,7 +252,10 @@ async fn open_or_create_embedded(
 ) -> IpcResult<(paydesk_core::Store, bool)> {
     let is_new = matches!(cfg.target(), Ok(Target::Sqlite(ref p)) if !p.exists());
     if !is_new {
-        return Ok((admin::open_platform(cfg, clock).await?, false));
+        return Ok((
+            admin::open_platform(cfg, clock, admin::Access::Write).await?,
+            false,
+        ));
     }
     if let Ok(Target::Sqlite(p)) = cfg.target()
         && let Some(dir) = p.parent()
@@ -285,7 +288,8 @@ async fn open_or_create_embedded(
 /// grants and the audit log work); operations that need Alipay say what is missing.
 async fn start_configured(paths: &Paths, name: &str, profile: Profile) -> IpcResult<Active> {
     let store_cfg = config::store_config(&profile, &paths.embedded_db())?;
-    let store = admin::open_platform(&store_cfg, Arc::new(SystemClock)).await?;
+    let store =
+        admin::open_platform(&store_cfg, Arc::new(SystemClock), admin::Access::Write).await?;
     let kind = config::kind_of(&profile);
     let mut desk = Desk::new(store, name, kind.into(), operator(&profile));
     if let Some(gw) = gateway_of(&profile)? {

@@ -37,7 +37,7 @@ async fn main() {
     });
     let cfg = StoreConfig::new(db.clone());
     let clock: Arc<dyn alipay::Clock> = Arc::new(alipay::SystemClock);
-    let store = match admin::open_platform(&cfg, clock.clone()).await {
+    let store = match admin::open_platform(&cfg, clock.clone(), admin::Access::Write).await {
         Ok(s) => {
             println!(
                 "using existing database {}",

@@ -119,7 +119,8 @@ async fn main() -> Res<()> {
     }
     // As the app opens a database: schema check, then Paydesk's pending migrations.
     let t = Instant::now();
-    let store = admin::open_platform(&StoreConfig::new(a.db.clone()), clock).await?;
+    let store =
+        admin::open_platform(&StoreConfig::new(a.db.clone()), clock, admin::Access::Write).await?;
     let opened = t.elapsed();
     let run_id = match a.run {
         Some(id) => id,

@@ -61,7 +61,7 @@ async fn main() {
         );
         store
     } else {
-        admin::open_platform(&cfg, clock.clone())
+        admin::open_platform(&cfg, clock.clone(), admin::Access::Write)
             .await
             .expect("open")
     };

@@ -9,7 +9,8 @@ use sqlx::migrate::Migrator;
 use crate::config::StoreConfig;
 use crate::db::{Dialect, OpenMode, Query, Store};
 use crate::error::{Result, StoreError};
-use crate::schema::{self, IndexSuggestion, Problem};
+use crate::platform_clock::{self, ClockReport};
+use crate::schema::{self, IndexSuggestion, Layout, Note, Problem};
 
 /// Paydesk's migrations bookkeeping table: named paydesk_* like everything else Paydesk adds to a
 /// shared database (sqlx's default `_sqlx_migrations` would be a foreign table on the platform DB).
@@ -59,6 +60,7 @@ async fn migration_states(store: &Store) -> Result<Vec<MigrationState>> {
 
 /// Applies Paydesk's pending migrations (only `paydesk_*` tables). Returns the versions applied now.
 pub async fn migrate(store: &Store) -> Result<Vec<i64>> {
+    crate::fen_layout::convert_if_needed(store).await?;
     let before: Vec<i64> = migration_states(store)
         .await?
         .iter()
@@ -85,6 +87,12 @@ pub struct CheckReport {
     pub dialect: &'static str,
     /// Mismatches in the platform tables; empty when Paydesk can work on this database.
     pub problems: Vec<Problem>,
+    /// What works differently here: features off for lack of a table, names not shown.
+    pub notes: Vec<Note>,
+    /// The optional parts found, and the users' display column.
+    pub layout: Layout,
+    /// How the platform stores datetimes, and how Paydesk knows.
+    pub clock: ClockReport,
     /// Indexes Paydesk's queries would benefit from (never created on an existing database).
     pub suggested_indexes: Vec<IndexSuggestion>,
     pub migrations: Vec<MigrationState>,
@@ -96,29 +104,75 @@ impl CheckReport {
     }
 }
 
+/// Reads only: a check never changes the database (no migration, no journal-mode switch).
 pub async fn check(store: &Store) -> Result<CheckReport> {
-    let problems = schema::check_platform_schema(store).await?;
-    let suggested_indexes = if problems.is_empty() {
+    let found = schema::check_platform_schema(store).await?;
+    let suggested_indexes = if found.problems.is_empty() {
         schema::suggest_indexes(store).await?
     } else {
         Vec::new()
     };
+    let clock = if found
+        .problems
+        .iter()
+        .any(|p| matches!(p, Problem::MissingTable { .. }))
+    {
+        // No orders table to look at: say what the profile says.
+        ClockReport {
+            use_tz: store.config().use_tz.unwrap_or(false),
+            source: if store.config().use_tz.is_some() {
+                platform_clock::ClockSource::Profile
+            } else {
+                platform_clock::ClockSource::Default
+            },
+            detected: None,
+            evidence: None,
+            warning: None,
+        }
+    } else {
+        platform_clock::settle_clock(store).await?
+    };
     Ok(CheckReport {
         dialect: store.dialect().name(),
-        problems,
+        problems: found.problems,
+        notes: found.notes,
+        layout: found.layout,
+        clock,
         suggested_indexes,
         migrations: migration_states(store).await?,
     })
 }
 
+/// What a command will do with the database it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Browse only: Paydesk's own tables are not created, so reading a database never changes it.
+    Read,
+    /// Operations: Paydesk's own tables are brought up to date first.
+    Write,
+}
+
 /// Opens an EXISTING platform database: checks the platform tables (every problem in one error,
-/// or "not the platform's" when none is there), then brings Paydesk's own tables up to date.
-pub async fn open_platform(config: &StoreConfig, clock: Arc<dyn Clock>) -> Result<Store> {
+/// or "not the platform's" when none is there), settles the platform's clock, works on the
+/// layout found (features off where a table is missing) and, to write, brings Paydesk's own
+/// tables up to date.
+pub async fn open_platform(
+    config: &StoreConfig,
+    clock: Arc<dyn Clock>,
+    access: Access,
+) -> Result<Store> {
     let store = Store::connect(config, clock, OpenMode::MustExist).await?;
-    let problems = schema::check_platform_schema(&store).await?;
-    schema::problems_to_error(&store, problems)?;
-    migrate(&store).await?;
-    Ok(store)
+    let found = schema::check_platform_schema(&store).await?;
+    schema::problems_to_error(&store, found.problems)?;
+    platform_clock::settle_clock(&store).await?;
+    let ready = match access {
+        Access::Write => {
+            migrate(&store).await?;
+            true
+        }
+        Access::Read => migration_states(&store).await?.iter().all(|m| m.applied),
+    };
+    Ok(store.with_layout(&found.layout).with_paydesk_tables(ready))
 }
 
 /// Creates a NEW database: the platform tables (as Django would), Paydesk's indexes on them and

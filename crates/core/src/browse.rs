@@ -265,14 +265,17 @@ pub async fn orders(store: &Store, f: &OrderFilter) -> Result<OrderPage> {
     }
     if let Some(a) = f.min_amount {
         q.sql.push_str(" AND o.real_price >= ?");
-        q.push_arg(a);
+        q.push_arg(crate::db::Val::Yuan(a));
     }
     if let Some(a) = f.max_amount {
         q.sql.push_str(" AND o.real_price <= ?");
-        q.push_arg(a);
+        q.push_arg(crate::db::Val::Yuan(a));
     }
     match f.refund {
         None => {}
+        // Opened to read a database Paydesk never wrote to: no order has a Paydesk refund.
+        Some(RefundFilter::None) if !store.has_paydesk_tables() => {}
+        Some(_) if !store.has_paydesk_tables() => q.sql.push_str(" AND 1 = 0"),
         Some(RefundFilter::None) => {
             q.sql.push_str(
                 " AND NOT EXISTS (SELECT 1 FROM paydesk_refunds r WHERE r.order_id = o.id)",
@@ -300,8 +303,9 @@ pub async fn orders(store: &Store, f: &OrderFilter) -> Result<OrderPage> {
             q.sql.push_str(&format!(
                 " AND o.id IN (SELECT r.order_id FROM paydesk_refunds r WHERE r.status = ?) \
                  AND NOT EXISTS (SELECT 1 FROM paydesk_refunds u WHERE u.order_id = o.id AND u.status IN (?, ?)) \
-                 AND (SELECT SUM(s.amount) FROM paydesk_refunds s WHERE s.order_id = o.id AND s.status = ?) {} o.real_price",
-                if f == RefundFilter::Full { ">=" } else { "<" }
+                 AND (SELECT SUM(s.amount) FROM paydesk_refunds s WHERE s.order_id = o.id AND s.status = ?) {} {}",
+                if f == RefundFilter::Full { ">=" } else { "<" },
+                crate::db::yuan_as_money(tx.dialect(), "o.real_price")
             ));
             q.push_arg(RefundStatus::Succeeded.as_str());
             q.push_arg(RefundStatus::Pending.as_str());
@@ -373,7 +377,7 @@ async fn users_by_id(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, UserRow>> 
     }
     let mut q = Query::new(format!(
         "SELECT {} FROM {} u WHERE u.id IN {}",
-        user_cols("u"),
+        user_cols(tx.names(), "u"),
         tx.names().users,
         in_list(ids.len())
     ));
@@ -389,7 +393,8 @@ async fn users_by_id(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, UserRow>> 
 
 async fn refund_summary(tx: &mut Tx, order_ids: &[i64]) -> Result<HashMap<i64, (Decimal, bool)>> {
     let mut out: HashMap<i64, (Decimal, bool)> = HashMap::new();
-    if order_ids.is_empty() {
+    // Paydesk never wrote here (opened to read): it has refunded nothing.
+    if order_ids.is_empty() || !tx.store().has_paydesk_tables() {
         return Ok(out);
     }
     let mut q = Query::new(format!(
@@ -522,32 +527,46 @@ pub async fn order_detail(store: &Store, order_id: i64) -> Result<OrderDetail> {
         order.base.created_time,
     )
     .await?;
-    let grants = queries::grants::list(
-        &mut tx,
-        &queries::grants::GrantFilter {
-            order_id: Some(order_id),
-            include_deleted: true,
-            limit: 1000,
-            ..Default::default()
-        },
-    )
-    .await?;
-    let refunds = queries::refunds::for_order(&mut tx, order_id).await?;
+    let grants = if store.features().grants {
+        queries::grants::list(
+            &mut tx,
+            &queries::grants::GrantFilter {
+                order_id: Some(order_id),
+                include_deleted: true,
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    // A database Paydesk only read has none of its refunds or audit rows.
+    let ours = store.has_paydesk_tables();
+    let refunds = if ours {
+        queries::refunds::for_order(&mut tx, order_id).await?
+    } else {
+        Vec::new()
+    };
     let mut refunded: Decimal = refunds
         .iter()
         .filter(|r| r.status == RefundStatus::Succeeded)
         .map(|r| r.amount)
         .sum();
     refunded.rescale(2);
-    let audit = crate::audit::query_in(
-        &mut tx,
-        &crate::audit::AuditFilter {
-            order_id: Some(order_id),
-            limit: 500,
-            ..Default::default()
-        },
-    )
-    .await?;
+    let audit = if ours {
+        crate::audit::query_in(
+            &mut tx,
+            &crate::audit::AuditFilter {
+                order_id: Some(order_id),
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     tx.rollback().await?;
     let revoked_grants = revoked_by_refunds(&audit);
     Ok(OrderDetail {

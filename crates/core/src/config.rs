@@ -18,6 +18,18 @@ pub struct StoreConfig {
     /// Some copies of the site spell BaseModel's flag `is_delete`.
     #[serde(default)]
     pub deleted_column: DeletedColumn,
+    /// Column names that differ from the models Paydesk knows (`[columns.users] name = "nickname"`).
+    #[serde(default)]
+    pub columns: ColumnNames,
+    /// How the platform stores datetimes, as Django's `USE_TZ`: `false` (the course's settings) is
+    /// naive Beijing time, `true` (Django's default) is naive UTC. Unset: detected when the
+    /// database is opened (see `db check`), Beijing time when nothing tells.
+    #[serde(default)]
+    pub use_tz: Option<bool>,
+    /// The site's coupon Redis (`redis://host:port/5`): a coupon Paydesk gives back is written back
+    /// there, because the site lists a user's coupons only from Redis.
+    #[serde(default)]
+    pub redis: Option<String>,
     /// Pool size; SQLite writes are serialised anyway, so a handful is plenty.
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
@@ -39,6 +51,9 @@ impl StoreConfig {
             database: database.into(),
             tables: TableNames::default(),
             deleted_column: DeletedColumn::default(),
+            columns: ColumnNames::default(),
+            use_tz: None,
+            redis: None,
             max_connections: default_max_connections(),
             busy_timeout_ms: default_busy_timeout_ms(),
         }
@@ -114,6 +129,38 @@ impl DeletedColumn {
             DeletedColumn::IsDelete => "is_delete",
         }
     }
+}
+
+/// Columns whose name differs between copies of the site. Only the ones that are known to
+/// differ are mappable; each defaults to the name in the seed's models.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColumnNames {
+    pub users: UserColumns,
+    pub order: OrderColumns,
+    pub credit: CreditColumns,
+}
+
+/// `[columns.users]`: the display name is `nickname` in some copies. Only displayed, so a site
+/// without either column still works (`db check` says the name is not shown).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserColumns {
+    pub name: Option<Ident>,
+}
+
+/// `[columns.order]`: the order's title is `order_title` in some copies (BaseModel's `name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrderColumns {
+    pub name: Option<Ident>,
+}
+
+/// `[columns.credit]`: the ledger's operation is `opera` in some copies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CreditColumns {
+    pub operation: Option<Ident>,
 }
 
 /// The platform's table names (Django `db_table`s). Validated identifiers: see [`Ident`].

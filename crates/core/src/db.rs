@@ -3,22 +3,32 @@
 //! SQL text is shared (both take `?` placeholders; identifiers are quoted per [`Dialect`]); what
 //! differs is how money and datetimes travel, and that lives only in [`Val`] binding and [`Row`]
 //! decoding:
-//! - money: `decimal(10,2)` ↔ `Decimal` on MySQL; **integer fen** on SQLite. SQLite has no exact
+//! - Paydesk's own money columns: `decimal(10,2)` ↔ `Decimal` on MySQL; **integer fen** on SQLite. SQLite has no exact
 //!   decimal (a `decimal` column has NUMERIC affinity and stores 0.10 as a binary float); TEXT would
 //!   be exact but compares as text (`"9.00" > "10.00"`), breaking amount ranges and sums. Integer fen is
 //!   exact, orders and sums correctly, and converts losslessly at this boundary only.
-//! - datetimes: naive Asia/Shanghai. MySQL `datetime(6)`; SQLite TEXT `YYYY-MM-DD HH:MM:SS.ffffff`
-//!   (fixed width, so text order is time order and range filters use the index).
+//! - platform money (`decimal(10,2)` columns of the Django tables, bound as [`Val::Yuan`], read with
+//!   [`Row::yuan`]): on SQLite Django declares them `decimal` (NUMERIC affinity) and stores yuan —
+//!   `2398.00` as the integer 2398, `399.50` as the real 399.5. Paydesk binds the decimal's text
+//!   (as Django does, so the file holds what Django would write) and reads the column back as text
+//!   (`CAST(x AS TEXT)`, see [`yuan_col`]) into a `Decimal`: never through `f64`. Sums go through
+//!   [`yuan_sum`] (integer fen per row, so a million rows add up exactly).
+//! - datetimes: the domain works in naive Asia/Shanghai time. MySQL `datetime(6)`; SQLite TEXT
+//!   `YYYY-MM-DD HH:MM:SS.ffffff` (fixed width, so text order is time order and range filters use
+//!   the index). A platform on Django's `USE_TZ=True` stores naive UTC: the shift happens here, at
+//!   binding and decoding, so no use case ever sees a UTC time.
 //!
 //! Use cases own their transaction ([`Store::begin_write`]) and pass `&mut Tx` to small named query
 //! functions (zero2prod style); sqlx types never leave this module.
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use alipay::Clock;
 use chrono::NaiveDateTime;
+use futures_util::TryStreamExt as _;
 use rust_decimal::Decimal;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::sqlite::{
@@ -30,6 +40,7 @@ use sqlx::{AssertSqlSafe, MySql, Row as _, Sqlite, Transaction};
 use crate::config::{StoreConfig, Target, redact_url};
 use crate::error::{DbContext, Result, StoreError};
 use crate::ident::q;
+use crate::schema::{Features, Layout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -69,12 +80,28 @@ pub struct Names {
     pub deleted: String,
     /// Its bare spelling, for column lists in schema checks and DDL.
     pub deleted_bare: &'static str,
+    /// The users' display-name column (quoted; `name`, or `nickname` in some copies). `None`: the
+    /// site has none, and Paydesk shows no name.
+    pub user_name: Option<String>,
+    /// The order title column (BaseModel `name`; `order_title` in some copies).
+    pub order_name: String,
+    /// The credit ledger's operation column (`opera` in some copies).
+    pub credit_operation: String,
+    pub dialect: Dialect,
 }
 
 impl Names {
     fn new(cfg: &StoreConfig, d: Dialect) -> Self {
         let t = &cfg.tables;
+        let c = &cfg.columns;
+        let col = |m: &Option<crate::ident::Ident>, default: &str| {
+            m.as_ref().map_or_else(|| q(d, default), |i| i.quoted(d))
+        };
         Names {
+            user_name: Some(col(&c.users.name, "name")),
+            order_name: col(&c.order.name, "name"),
+            credit_operation: col(&c.credit.operation, "operation"),
+            dialect: d,
             users: t.users.quoted(d),
             credit: t.credit.quoted(d),
             course: t.course.quoted(d),
@@ -101,6 +128,14 @@ struct Inner {
     names: Names,
     config: StoreConfig,
     clock: Arc<dyn Clock>,
+    /// The platform stores naive UTC (Django `USE_TZ=True`) instead of naive Beijing time. Set
+    /// from the profile, or once at open from what the database shows ([`crate::admin`]).
+    utc: AtomicBool,
+    /// Which optional parts of the platform this database has ([`crate::schema::Features`]).
+    features: Features,
+    /// Paydesk's own tables are there and current. False only for a database opened to read
+    /// that Paydesk never wrote to: there are no refunds or audit rows of Paydesk's to show.
+    paydesk_tables: bool,
 }
 
 /// A connection pool to the platform database plus what every query needs (names, clock).
@@ -140,19 +175,26 @@ impl Store {
         }
         let (pool, dialect) = match config.target()? {
             Target::Sqlite(path) => {
-                if mode == OpenMode::MustExist && !path.exists() {
+                let exists = path.exists();
+                if mode == OpenMode::MustExist && !exists {
                     return Err(StoreError::Config(format!(
                         "SQLite database {} does not exist (create one with `paydesk db init`)",
                         path.display()
                     )));
                 }
-                let opts = SqliteConnectOptions::new()
+                let mut opts = SqliteConnectOptions::new()
                     .filename(&path)
-                    .create_if_missing(mode == OpenMode::CreateIfMissing)
-                    // WAL lets readers (browse) run while a writer (settle, demo) holds the lock.
-                    .journal_mode(SqliteJournalMode::Wal)
+                    .create_if_missing(mode == OpenMode::CreateIfMissing);
+                if !exists {
+                    // A file Paydesk creates uses WAL, so readers (browse) run while a writer
+                    // (settle, demo) holds the lock. An existing file keeps the journal mode its
+                    // owner chose: switching it is a write, and a check or a read must leave a
+                    // Django site's file exactly as it was.
+                    opts = opts.journal_mode(SqliteJournalMode::Wal);
+                }
+                let opts = opts
                     // NORMAL is durable across application crashes in WAL mode; FULL would fsync
-                    // every commit, which only matters for power loss.
+                    // every commit, which only matters for power loss. Per connection: not stored.
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_millis(config.busy_timeout_ms))
                     // The platform declares no foreign keys (db_constraint=False); nothing to enforce.
@@ -196,7 +238,51 @@ impl Store {
             names,
             config: config.clone(),
             clock,
+            utc: AtomicBool::new(config.use_tz.unwrap_or(false)),
+            features: Features::default(),
+            paydesk_tables: true,
         })))
+    }
+
+    /// The same pool, working on the platform as the schema check found it: optional tables
+    /// that are not there switch their feature off, a missing display column is not selected.
+    pub fn with_layout(&self, layout: &Layout) -> Store {
+        let mut names = self.0.names.clone();
+        let d = self.0.dialect;
+        names.user_name = layout.user_name.as_deref().map(|c| q(d, c));
+        Store(Arc::new(Inner {
+            pool: self.0.pool.clone(),
+            dialect: d,
+            names,
+            config: self.0.config.clone(),
+            clock: self.0.clock.clone(),
+            utc: AtomicBool::new(self.platform_utc()),
+            features: layout.features,
+            paydesk_tables: self.0.paydesk_tables,
+        }))
+    }
+
+    /// Whether Paydesk's own tables are there (see [`crate::admin::Access::Read`]).
+    pub fn with_paydesk_tables(&self, ready: bool) -> Store {
+        Store(Arc::new(Inner {
+            pool: self.0.pool.clone(),
+            dialect: self.0.dialect,
+            names: self.0.names.clone(),
+            config: self.0.config.clone(),
+            clock: self.0.clock.clone(),
+            utc: AtomicBool::new(self.platform_utc()),
+            features: self.0.features,
+            paydesk_tables: ready,
+        }))
+    }
+
+    pub fn has_paydesk_tables(&self) -> bool {
+        self.0.paydesk_tables
+    }
+
+    /// The optional parts of the platform this database has.
+    pub fn features(&self) -> Features {
+        self.0.features
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -214,6 +300,26 @@ impl Store {
     /// Naive Asia/Shanghai now, from the injected clock (never the machine's zone).
     pub fn now(&self) -> NaiveDateTime {
         self.0.clock.now_beijing()
+    }
+
+    /// Whether the platform stores naive UTC (Django `USE_TZ=True`).
+    pub fn platform_utc(&self) -> bool {
+        self.0.utc.load(Ordering::Relaxed)
+    }
+
+    /// Set once at open, when the profile leaves `use_tz` unset and the database shows which.
+    pub fn set_platform_utc(&self, utc: bool) {
+        self.0.utc.store(utc, Ordering::Relaxed);
+    }
+
+    /// A Beijing time as the platform stores it.
+    pub fn to_stored(&self, t: NaiveDateTime) -> NaiveDateTime {
+        shift(t, self.platform_utc(), -1)
+    }
+
+    /// A stored platform time as Beijing time.
+    pub fn from_stored(&self, t: NaiveDateTime) -> NaiveDateTime {
+        shift(t, self.platform_utc(), 1)
     }
 
     /// A transaction for reads.
@@ -262,6 +368,60 @@ impl Store {
         .context(format!("run {}", first_words(sql)))
     }
 
+    /// Runs one SELECT as a stream (rows are decoded as they arrive, never collected by the driver),
+    /// calling `f` per row; `f` returning `false` stops early. Streaming reads bind only integers,
+    /// strings and times, so the storage rules for money stay in db.rs alone.
+    pub async fn stream(&self, q: Query, mut f: impl FnMut(Row) -> Result<bool>) -> Result<()> {
+        let ctx = || {
+            format!(
+                "stream {}",
+                q.sql
+                    .split_whitespace()
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        };
+        let refuse =
+            |v: &Val| StoreError::InvalidInput(format!("cannot bind {v:?} in a streaming read"));
+        if let Some(pool) = self.sqlite_pool() {
+            let mut query = sqlx::query::<Sqlite>(AssertSqlSafe(q.sql.clone()));
+            for a in &q.args {
+                query = match a {
+                    Val::I64(i) => query.bind(*i),
+                    Val::Str(s) => query.bind(s.clone()),
+                    Val::Time(t) => query.bind(sqlite_time(self.to_stored(*t))),
+                    other => return Err(refuse(other)),
+                };
+            }
+            let mut rows = query.fetch(pool);
+            while let Some(row) = rows.try_next().await.context(ctx())? {
+                if !f(Row::new(RawRow::Sqlite(row), self))? {
+                    break;
+                }
+            }
+        } else if let Some(pool) = self.mysql_pool() {
+            let mut query = sqlx::query::<MySql>(AssertSqlSafe(q.sql.clone()));
+            for a in &q.args {
+                query = match a {
+                    Val::I64(i) => query.bind(*i),
+                    Val::Str(s) => query.bind(s.clone()),
+                    Val::Time(t) => query.bind(self.to_stored(*t)),
+                    other => return Err(refuse(other)),
+                };
+            }
+            let mut rows = query.fetch(pool);
+            while let Some(row) = rows.try_next().await.context(ctx())? {
+                if !f(Row::new(RawRow::MySql(row), self))? {
+                    break;
+                }
+            }
+        } else {
+            return Err(StoreError::Config("no database pool".into()));
+        }
+        Ok(())
+    }
+
     pub(crate) fn sqlite_pool(&self) -> Option<&SqlitePool> {
         match &self.0.pool {
             Pool::Sqlite(p) => Some(p),
@@ -283,6 +443,17 @@ impl Store {
     }
 }
 
+/// Beijing is UTC+8 all year (no daylight saving since 1991).
+const BEIJING_OFFSET_SECS: i64 = 8 * 3600;
+
+fn shift(t: NaiveDateTime, utc: bool, sign: i64) -> NaiveDateTime {
+    if utc {
+        t + chrono::TimeDelta::seconds(sign * BEIJING_OFFSET_SECS)
+    } else {
+        t
+    }
+}
+
 fn first_words(sql: &str) -> String {
     sql.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
 }
@@ -293,7 +464,10 @@ pub enum Val {
     Null,
     I64(i64),
     Str(String),
+    /// Money in one of Paydesk's own tables (integer fen on SQLite).
     Money(Decimal),
+    /// Money in a platform table's `decimal(m,2)` column (yuan, as Django stores it, on both).
+    Yuan(Decimal),
     Time(NaiveDateTime),
 }
 
@@ -322,11 +496,9 @@ impl From<String> for Val {
         Val::Str(v)
     }
 }
-impl From<Decimal> for Val {
-    fn from(v: Decimal) -> Val {
-        Val::Money(v)
-    }
-}
+// No `From<Decimal>`: an amount is either Paydesk's own ([`Val::Money`]) or a platform column's
+// ([`Val::Yuan`]), stored differently on SQLite; binding one as the other is a 100x error, so
+// every binding says which.
 impl From<NaiveDateTime> for Val {
     fn from(v: NaiveDateTime) -> Val {
         Val::Time(v)
@@ -365,6 +537,39 @@ pub fn money_to_fen(m: Decimal) -> Result<i64> {
 
 pub fn fen_to_money(fen: i64) -> Decimal {
     Decimal::new(fen, 2)
+}
+
+/// A platform amount as the text SQLite stores in a `decimal` column (two places, as Django's
+/// `DecimalField` formats it), after the same range check as everywhere else.
+fn yuan_text(m: Decimal) -> Result<String> {
+    fen_to_money(money_to_fen(m)?);
+    let mut m = m;
+    m.rescale(2);
+    Ok(m.to_string())
+}
+
+/// A platform `decimal` column in a SELECT list, under its own name: on SQLite as text (the
+/// exact digits, never a binary float on the way to `Decimal`), on MySQL as it is.
+pub fn yuan_col(d: Dialect, expr: &str, alias: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!("CAST({expr} AS TEXT) AS {alias}"),
+        Dialect::MySql => format!("{expr} AS {alias}"),
+    }
+}
+
+/// A platform `decimal` column in the unit of Paydesk's own money columns, for comparing or
+/// summing them together: integer fen on SQLite (each row rounded to the fen it holds, so sums
+/// are exact), the decimal itself on MySQL. Read the result with [`Row::money`].
+pub fn yuan_as_money(d: Dialect, expr: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!("CAST(ROUND({expr} * 100) AS INTEGER)"),
+        Dialect::MySql => expr.to_string(),
+    }
+}
+
+/// `SUM` of a platform `decimal` column, exact on both backends; read it with [`Row::money`].
+pub fn yuan_sum(d: Dialect, expr: &str) -> String {
+    format!("COALESCE(SUM({}), 0)", yuan_as_money(d, expr))
 }
 
 /// A SQL statement and its arguments.
@@ -409,7 +614,7 @@ pub struct Done {
 }
 
 macro_rules! bind_all {
-    ($q:expr, $args:expr, sqlite) => {{
+    ($q:expr, $args:expr, $store:expr, sqlite) => {{
         let mut q = $q;
         for a in $args {
             q = match a {
@@ -417,24 +622,27 @@ macro_rules! bind_all {
                 Val::I64(v) => q.bind(*v),
                 Val::Str(s) => q.bind(s.clone()),
                 Val::Money(m) => q.bind(money_to_fen(*m)?),
-                Val::Time(t) => q.bind(sqlite_time(*t)),
+                // The decimal's text, as Django binds it: the column's NUMERIC affinity stores it
+                // as Django's own writes are stored, and compares it as a number.
+                Val::Yuan(m) => q.bind(yuan_text(*m)?),
+                Val::Time(t) => q.bind(sqlite_time($store.to_stored(*t))),
             };
         }
         q
     }};
-    ($q:expr, $args:expr, mysql) => {{
+    ($q:expr, $args:expr, $store:expr, mysql) => {{
         let mut q = $q;
         for a in $args {
             q = match a {
                 Val::Null => q.bind(None::<i64>),
                 Val::I64(v) => q.bind(*v),
                 Val::Str(s) => q.bind(s.clone()),
-                Val::Money(m) => {
+                Val::Money(m) | Val::Yuan(m) => {
                     // Same refusal as SQLite's fen conversion: decimal(10,2) would silently round.
                     money_to_fen(*m)?;
                     q.bind(*m)
                 }
-                Val::Time(t) => q.bind(*t),
+                Val::Time(t) => q.bind($store.to_stored(*t)),
             };
         }
         q
@@ -462,6 +670,7 @@ impl Tx {
                 let query = bind_all!(
                     sqlx::query::<Sqlite>(AssertSqlSafe(q.sql.clone())),
                     &q.args,
+                    self.store,
                     sqlite
                 );
                 let r = query.execute(&mut **tx).await.context(ctx())?;
@@ -474,6 +683,7 @@ impl Tx {
                 let query = bind_all!(
                     sqlx::query::<MySql>(AssertSqlSafe(q.sql.clone())),
                     &q.args,
+                    self.store,
                     mysql
                 );
                 let r = query.execute(&mut **tx).await.context(ctx())?;
@@ -494,6 +704,7 @@ impl Tx {
                 let query = bind_all!(
                     sqlx::query::<Sqlite>(AssertSqlSafe(q.sql.clone())),
                     &q.args,
+                    self.store,
                     sqlite
                 );
                 let r = query
@@ -510,6 +721,7 @@ impl Tx {
                 let query = bind_all!(
                     sqlx::query::<MySql>(AssertSqlSafe(q.sql.clone())),
                     &q.args,
+                    self.store,
                     mysql
                 );
                 let r = query
@@ -533,6 +745,7 @@ impl Tx {
                 let query = bind_all!(
                     sqlx::query::<Sqlite>(AssertSqlSafe(q.sql.clone())),
                     &q.args,
+                    self.store,
                     sqlite
                 );
                 Ok(query
@@ -540,13 +753,14 @@ impl Tx {
                     .await
                     .context(ctx())?
                     .into_iter()
-                    .map(Row::Sqlite)
+                    .map(|r| Row::new(RawRow::Sqlite(r), &self.store))
                     .collect())
             }
             TxInner::MySql(tx) => {
                 let query = bind_all!(
                     sqlx::query::<MySql>(AssertSqlSafe(q.sql.clone())),
                     &q.args,
+                    self.store,
                     mysql
                 );
                 Ok(query
@@ -554,7 +768,7 @@ impl Tx {
                     .await
                     .context(ctx())?
                     .into_iter()
-                    .map(Row::MySql)
+                    .map(|r| Row::new(RawRow::MySql(r), &self.store))
                     .collect())
             }
         }
@@ -587,8 +801,14 @@ impl Tx {
     }
 }
 
-/// A result row from either backend; typed getters hide the storage differences.
-pub enum Row {
+/// A result row from either backend; typed getters hide the storage differences (money units,
+/// datetime text, the platform's UTC clock).
+pub struct Row {
+    raw: RawRow,
+    utc: bool,
+}
+
+enum RawRow {
     Sqlite(SqliteRow),
     MySql(MySqlRow),
 }
@@ -598,17 +818,53 @@ fn corrupt(col: &str, e: sqlx::Error) -> StoreError {
 }
 
 impl Row {
+    fn new(raw: RawRow, store: &Store) -> Row {
+        Row {
+            raw,
+            utc: store.platform_utc(),
+        }
+    }
+
+    /// By position, for hot loops that read a million rows (name look-ups cost more than
+    /// SQLite's own work there). Integers only.
+    pub fn i64_at(&self, i: usize) -> Result<i64> {
+        match &self.raw {
+            RawRow::Sqlite(r) => r.try_get::<i64, _>(i),
+            RawRow::MySql(r) => r.try_get::<i64, _>(i),
+        }
+        .map_err(|e| corrupt(&format!("#{i}"), e))
+    }
+
+    /// By position: text (or NULL); see [`Row::i64_at`].
+    pub fn str_at(&self, i: usize) -> Result<Option<&str>> {
+        match &self.raw {
+            RawRow::Sqlite(r) => r.try_get::<Option<&str>, _>(i),
+            RawRow::MySql(r) => r.try_get::<Option<&str>, _>(i),
+        }
+        .map_err(|e| corrupt(&format!("#{i}"), e))
+    }
+
+    /// A platform datetime read by hand (as [`Row::str_at`]) into Beijing time.
+    pub fn stored_time(&self, t: NaiveDateTime) -> NaiveDateTime {
+        shift(t, self.utc, 1)
+    }
+
+    /// Whether the row came from SQLite (callers that decode by position choose their path).
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self.raw, RawRow::Sqlite(_))
+    }
+
     pub fn i64(&self, col: &str) -> Result<i64> {
         self.opt_i64(col)?
             .ok_or_else(|| StoreError::Corrupt(format!("column {col} is NULL")))
     }
 
     pub fn opt_i64(&self, col: &str) -> Result<Option<i64>> {
-        match self {
-            Row::Sqlite(r) => r
+        match &self.raw {
+            RawRow::Sqlite(r) => r
                 .try_get::<Option<i64>, _>(col)
                 .map_err(|e| corrupt(col, e)),
-            Row::MySql(r) => {
+            RawRow::MySql(r) => {
                 // SUM() over integers is DECIMAL on MySQL; accept it when it is whole.
                 match r.try_get::<Option<i64>, _>(col) {
                     Ok(v) => Ok(v),
@@ -652,12 +908,12 @@ impl Row {
     }
 
     pub fn opt_money(&self, col: &str) -> Result<Option<Decimal>> {
-        match self {
-            Row::Sqlite(r) => Ok(r
+        match &self.raw {
+            RawRow::Sqlite(r) => Ok(r
                 .try_get::<Option<i64>, _>(col)
                 .map_err(|e| corrupt(col, e))?
                 .map(fen_to_money)),
-            Row::MySql(r) => Ok(r
+            RawRow::MySql(r) => Ok(r
                 .try_get::<Option<Decimal>, _>(col)
                 .map_err(|e| corrupt(col, e))?
                 .map(|mut d| {
@@ -674,11 +930,11 @@ impl Row {
     }
 
     pub fn opt_string(&self, col: &str) -> Result<Option<String>> {
-        match self {
-            Row::Sqlite(r) => r
+        match &self.raw {
+            RawRow::Sqlite(r) => r
                 .try_get::<Option<String>, _>(col)
                 .map_err(|e| corrupt(col, e)),
-            Row::MySql(r) => r
+            RawRow::MySql(r) => r
                 .try_get::<Option<String>, _>(col)
                 .map_err(|e| corrupt(col, e)),
         }
@@ -690,8 +946,8 @@ impl Row {
     }
 
     pub fn opt_time(&self, col: &str) -> Result<Option<NaiveDateTime>> {
-        match self {
-            Row::Sqlite(r) => {
+        match &self.raw {
+            RawRow::Sqlite(r) => {
                 let s = r
                     .try_get::<Option<String>, _>(col)
                     .map_err(|e| corrupt(col, e))?;
@@ -702,11 +958,62 @@ impl Row {
                 })
                 .transpose()
             }
-            Row::MySql(r) => r
+            RawRow::MySql(r) => r
                 .try_get::<Option<NaiveDateTime>, _>(col)
                 .map_err(|e| corrupt(col, e)),
         }
+        .map(|t| t.map(|t| shift(t, self.utc, 1)))
     }
+
+    /// A platform `decimal` column selected with [`yuan_col`].
+    pub fn yuan(&self, col: &str) -> Result<Decimal> {
+        self.opt_yuan(col)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {col} is NULL")))
+    }
+
+    pub fn opt_yuan(&self, col: &str) -> Result<Option<Decimal>> {
+        match &self.raw {
+            RawRow::Sqlite(r) => {
+                // Text only: a number here would mean the column was selected without
+                // `yuan_col`, and guessing its unit is how a price ends up 100x off.
+                let s = r
+                    .try_get::<Option<String>, _>(col)
+                    .map_err(|e| corrupt(col, e))?;
+                s.map(|s| {
+                    parse_yuan(&s).ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "column {col}: {s:?} is not an amount with at most two decimals"
+                        ))
+                    })
+                })
+                .transpose()
+            }
+            RawRow::MySql(r) => Ok(r
+                .try_get::<Option<Decimal>, _>(col)
+                .map_err(|e| corrupt(col, e))?
+                .map(|mut d| {
+                    d.rescale(2);
+                    d
+                })),
+        }
+    }
+}
+
+/// The text SQLite gives for a NUMERIC value (`2398`, `399.5`, `0.3`, `1.0e-05`) as an amount
+/// with two places; `None` when it is not one (more places than a fen, or not a number).
+pub fn parse_yuan(s: &str) -> Option<Decimal> {
+    let s = s.trim();
+    let d = if s.contains(['e', 'E']) {
+        Decimal::from_scientific(s).ok()?
+    } else {
+        Decimal::from_str(s).ok()?
+    };
+    let mut d = d.normalize();
+    if d.scale() > 2 {
+        return None;
+    }
+    d.rescale(2);
+    Some(d)
 }
 
 /// Accepts Paydesk's fixed format and what Django/other tools write into SQLite (no fraction, 'T').

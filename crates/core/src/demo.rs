@@ -210,7 +210,7 @@ pub async fn generate(
                 Val::I64(0),
                 Val::I64(20),
                 Val::I64(20),
-                Val::Money(c.price),
+                Val::Yuan(c.price),
                 Val::I64(c.cap),
             ]);
             let mut with_id = vec![Val::I64(c.id)];
@@ -480,8 +480,8 @@ pub async fn generate(
                 Val::Time(updated),
             ]);
             v.extend([
-                Val::Money(priced.total_price),
-                Val::Money(priced.real_price),
+                Val::Yuan(priced.total_price),
+                Val::Yuan(priced.real_price),
                 Val::Str(number.to_string()),
                 Val::I64(status.code()),
                 Val::I64(PayType::Alipay.code()),
@@ -495,8 +495,8 @@ pub async fn generate(
                 let mut v = vec![Val::I64(oc_id)];
                 v.extend(base_values(Some(&line.name), created_time));
                 v.extend([
-                    Val::Money(line.price),
-                    Val::Money(line.real_price),
+                    Val::Yuan(line.price),
+                    Val::Yuan(line.real_price),
                     Val::from(line.discount_name.as_str()),
                     Val::I64(line.course_id),
                     Val::I64(order_id),
@@ -624,7 +624,7 @@ pub async fn generate(
                 Val::Str(format!("演示用户{id}")),
                 // 11 digits, unique by construction (ids stay below 10^8).
                 Val::Str(format!("139{id:08}")),
-                Val::Money(Decimal::ZERO),
+                Val::Yuan(Decimal::ZERO),
                 Val::I64(balances[u as usize]),
                 Val::Null,
                 Val::I64(0),

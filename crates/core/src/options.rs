@@ -39,7 +39,7 @@ pub async fn test_order_choices(store: &Store, limit: i64) -> Result<TestOrderCh
         .fetch_all(
             Query::new(format!(
                 "SELECT {} FROM {} u WHERE u.is_active = 1 ORDER BY u.id LIMIT ?",
-                user_cols("u"),
+                user_cols(&n, "u"),
                 n.users
             ))
             .bind(limit),

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::db::{Names, Row};
+use crate::db::{Names, Row, yuan_col};
 use crate::domain::{
     CouponDiscount, CouponSale, CouponType, CreditOperation, DomainError, OrderStatus, PayType,
     RefundStatus, UseStatus,
@@ -64,11 +64,23 @@ pub struct OrderRow {
 }
 
 pub fn order_cols(n: &Names, a: &str) -> String {
+    // The title may be spelled otherwise (`order_title`): select it under BaseModel's name.
+    let base = base_cols(n, a).replacen(
+        &format!("{a}.name"),
+        &format!("{a}.{} AS name", n.order_name),
+        1,
+    );
     format!(
-        "{a}.id, {}, {a}.total_price, {a}.real_price, {a}.order_number, {a}.order_status, {a}.pay_type, \
+        "{a}.id, {base}, {}, {}, {a}.order_number, {a}.order_status, {a}.pay_type, \
          {a}.order_desc, {a}.pay_time, {a}.user_id, {a}.credit",
-        base_cols(n, a)
+        money(n, a, "total_price"),
+        money(n, a, "real_price"),
     )
+}
+
+/// A platform money column for a SELECT list, under its own name (see [`crate::db::yuan_col`]).
+fn money(n: &Names, a: &str, col: &str) -> String {
+    yuan_col(n.dialect, &format!("{a}.{col}"), col)
 }
 
 impl OrderRow {
@@ -76,8 +88,8 @@ impl OrderRow {
         Ok(OrderRow {
             id: r.i64("id")?,
             base: Base::from_row(r)?,
-            total_price: r.money("total_price")?,
-            real_price: r.money("real_price")?,
+            total_price: r.yuan("total_price")?,
+            real_price: r.yuan("real_price")?,
             order_number: r.string("order_number")?,
             order_status: r.i64("order_status")?.into(),
             pay_type: r.i64("pay_type")?.into(),
@@ -105,8 +117,10 @@ pub struct OrderCourseRow {
 
 pub fn order_course_cols(n: &Names, a: &str) -> String {
     format!(
-        "{a}.id, {}, {a}.order_id, {a}.course_id, {a}.price, {a}.real_price, {a}.discount_name",
-        base_cols(n, a)
+        "{a}.id, {}, {a}.order_id, {a}.course_id, {}, {}, {a}.discount_name",
+        base_cols(n, a),
+        money(n, a, "price"),
+        money(n, a, "real_price"),
     )
 }
 
@@ -117,8 +131,8 @@ impl OrderCourseRow {
             base: Base::from_row(r)?,
             order_id: r.i64("order_id")?,
             course_id: r.i64("course_id")?,
-            price: r.money("price")?,
-            real_price: r.money("real_price")?,
+            price: r.yuan("price")?,
+            real_price: r.yuan("real_price")?,
             discount_name: r.string("discount_name")?,
         })
     }
@@ -137,9 +151,15 @@ pub struct UserRow {
     pub date_joined: NaiveDateTime,
 }
 
-pub fn user_cols(a: &str) -> String {
+pub fn user_cols(n: &Names, a: &str) -> String {
+    // The display name is `nickname` in some copies and absent in others: only shown.
+    let name = n.user_name.as_ref().map_or_else(
+        || "NULL AS name".to_string(),
+        |c| format!("{a}.{c} AS name"),
+    );
     format!(
-        "{a}.id, {a}.username, {a}.mobile, {a}.name, {a}.money, {a}.credit, {a}.is_active, {a}.date_joined"
+        "{a}.id, {a}.username, {a}.mobile, {name}, {}, {a}.credit, {a}.is_active, {a}.date_joined",
+        money(n, a, "money")
     )
 }
 
@@ -150,7 +170,7 @@ impl UserRow {
             username: r.string("username")?,
             mobile: r.string("mobile")?,
             name: r.opt_string("name")?,
-            money: r.money("money")?,
+            money: r.yuan("money")?,
             credit: r.i64("credit")?,
             is_active: r.bool("is_active")?,
             date_joined: r.time("date_joined")?,
@@ -170,7 +190,11 @@ pub struct CourseRow {
 }
 
 pub fn course_cols(n: &Names, a: &str) -> String {
-    format!("{a}.id, {}, {a}.price, {a}.credit", base_cols(n, a))
+    format!(
+        "{a}.id, {}, {}, {a}.credit",
+        base_cols(n, a),
+        money(n, a, "price")
+    )
 }
 
 impl CourseRow {
@@ -178,7 +202,7 @@ impl CourseRow {
         Ok(CourseRow {
             id: r.i64("id")?,
             base: Base::from_row(r)?,
-            price: r.opt_money("price")?,
+            price: r.opt_yuan("price")?,
             credit: r.opt_i64("credit")?,
         })
     }
@@ -280,8 +304,9 @@ pub struct CreditRow {
 
 pub fn credit_cols(n: &Names, a: &str) -> String {
     format!(
-        "{a}.id, {}, {a}.operation, {a}.number, {a}.user_id, {a}.remark",
-        base_cols(n, a)
+        "{a}.id, {}, {a}.{} AS operation, {a}.number, {a}.user_id, {a}.remark",
+        base_cols(n, a),
+        n.credit_operation
     )
 }
 

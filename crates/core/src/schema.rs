@@ -39,24 +39,26 @@ impl ColType {
     fn ddl(self, d: Dialect) -> String {
         match (self, d) {
             (ColType::Id, Dialect::MySql) => "bigint NOT NULL AUTO_INCREMENT PRIMARY KEY".into(),
+            // SQLite: the declared types Django's backend writes, so a file Paydesk creates is one
+            // a Django site with these models uses as is (and `decimal` gives money its NUMERIC
+            // affinity: yuan, as Django stores it).
             (ColType::Id, Dialect::Sqlite) => "integer NOT NULL PRIMARY KEY AUTOINCREMENT".into(),
             (ColType::BigInt, Dialect::MySql) => "bigint".into(),
             (ColType::Int, Dialect::MySql) => "int".into(),
             (ColType::SmallInt, Dialect::MySql) => "smallint".into(),
             (ColType::Bool, Dialect::MySql) => "tinyint(1)".into(),
-            (
-                ColType::BigInt | ColType::Int | ColType::SmallInt | ColType::Bool,
-                Dialect::Sqlite,
-            ) => "integer".into(),
+            (ColType::BigInt, Dialect::Sqlite) => "bigint".into(),
+            (ColType::Int, Dialect::Sqlite) => "integer".into(),
+            (ColType::SmallInt, Dialect::Sqlite) => "smallint".into(),
+            (ColType::Bool, Dialect::Sqlite) => "bool".into(),
             (ColType::Money { precision }, Dialect::MySql) => format!("decimal({precision},2)"),
-            // Integer fen: see db.rs for why SQLite never stores money as decimal/REAL.
-            (ColType::Money { .. }, Dialect::Sqlite) => "integer".into(),
+            (ColType::Money { .. }, Dialect::Sqlite) => "decimal".into(),
             (ColType::Str { len, .. }, Dialect::MySql) => format!("varchar({len})"),
             (ColType::Str { len, .. }, Dialect::Sqlite) => format!("varchar({len})"),
             (ColType::Text, Dialect::MySql) => "longtext".into(),
             (ColType::Text, Dialect::Sqlite) => "text".into(),
             (ColType::DateTime, Dialect::MySql) => "datetime(6)".into(),
-            (ColType::DateTime, Dialect::Sqlite) => "text".into(),
+            (ColType::DateTime, Dialect::Sqlite) => "datetime".into(),
         }
     }
 
@@ -75,7 +77,7 @@ impl ColType {
             (ColType::Text, Dialect::MySql) => "text or varchar".into(),
             (ColType::DateTime, Dialect::MySql) => "datetime(6)".into(),
             (ColType::Money { .. }, Dialect::Sqlite) => {
-                "integer (money is stored as integer fen on SQLite)".into()
+                "decimal (yuan, as Django stores it)".into()
             }
             (
                 ColType::Id | ColType::BigInt | ColType::Int | ColType::SmallInt | ColType::Bool,
@@ -121,11 +123,14 @@ impl ColType {
                 let int_affinity = t.contains("int");
                 let text_affinity = t.contains("char") || t.contains("clob") || t.contains("text");
                 match self {
-                    ColType::Id
-                    | ColType::BigInt
-                    | ColType::Int
-                    | ColType::SmallInt
-                    | ColType::Money { .. } => int_affinity,
+                    ColType::Id | ColType::BigInt | ColType::Int | ColType::SmallInt => {
+                        int_affinity
+                    }
+                    // NUMERIC affinity (Django's `decimal`). Integer affinity is an earlier
+                    // Paydesk's fen layout, reported on its own (see [`Problem::FenMoney`]).
+                    ColType::Money { .. } => {
+                        !int_affinity && !text_affinity && (t.contains("dec") || t.contains("num"))
+                    }
                     ColType::Bool => int_affinity || t == "bool" || t == "boolean",
                     ColType::Str { .. } | ColType::Text => text_affinity,
                     ColType::DateTime => text_affinity || t == "datetime",
@@ -201,6 +206,47 @@ impl Role {
         Role::UserCourse,
     ];
 
+    /// The key of this role in the profile's `[database.tables]`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Users => "users",
+            Role::Credit => "credit",
+            Role::Course => "course",
+            Role::Order => "order",
+            Role::OrderCourse => "order_course",
+            Role::Coupon => "coupon",
+            Role::CouponLog => "coupon_log",
+            Role::UserCourse => "user_course",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Role::Users => "users",
+            Role::Credit => "credit ledger",
+            Role::Course => "courses",
+            Role::Order => "orders",
+            Role::OrderCourse => "order courses",
+            Role::Coupon => "coupons",
+            Role::CouponLog => "issued coupons",
+            Role::UserCourse => "course grants",
+        }
+    }
+
+    /// How copies of the site end this role's table name (`fg_users`, `lf_users`, `ly_user` …).
+    fn suffixes(self) -> &'static [&'static str] {
+        match self {
+            Role::Users => &["users", "user"],
+            Role::Credit => &["credit"],
+            Role::Course => &["course_info", "course"],
+            Role::Order => &["order", "orders"],
+            Role::OrderCourse => &["order_course", "order_detail"],
+            Role::Coupon => &["coupon"],
+            Role::CouponLog => &["coupon_log", "user_coupon"],
+            Role::UserCourse => &["user_course"],
+        }
+    }
+
     pub fn table(self, store: &Store) -> &str {
         let t = &store.config().tables;
         match self {
@@ -218,8 +264,9 @@ impl Role {
 
 fn base(deleted: &'static str) -> [ColDef; 6] {
     [
-        // BaseModel: name is nullable (CharField null=True); none of these has a DB default.
-        null("name", s(255, 1)),
+        // BaseModel: `name = CharField(max_length=255, default="")` is NOT NULL; none of these
+        // has a database default (Django fills them), so Paydesk writes every one.
+        col("name", s(255, 1)),
         col(deleted, ColType::Bool),
         col("orders", ColType::Int),
         col("is_show", ColType::Bool),
@@ -490,17 +537,114 @@ pub async fn create_platform_tables(store: &Store) -> Result<()> {
     Ok(())
 }
 
+/// A part of the platform that some copies of the site do not have. Without its table the
+/// feature is off: everything else still works, and each operation says what it skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feature {
+    /// The credit ledger (`fg_credit`): ledger rows for credits spent on or returned to an order.
+    /// The balance itself lives on the user and is always kept.
+    CreditLedger,
+    /// Coupons (`ly_coupon` + `ly_coupon_log`): using, and giving back, an order's coupon.
+    Coupons,
+    /// Course grants (`ly_user_course`): granting the courses of a paid order, revoke, restore.
+    Grants,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 3] = [Feature::CreditLedger, Feature::Coupons, Feature::Grants];
+
+    fn roles(self) -> &'static [Role] {
+        match self {
+            Feature::CreditLedger => &[Role::Credit],
+            Feature::Coupons => &[Role::Coupon, Role::CouponLog],
+            Feature::Grants => &[Role::UserCourse],
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Feature::CreditLedger => "credit ledger",
+            Feature::Coupons => "coupons",
+            Feature::Grants => "course grants",
+        }
+    }
+
+    fn consequence(self) -> &'static str {
+        match self {
+            Feature::CreditLedger => {
+                "credits are still taken from and given back to the user's balance, but no ledger row is written"
+            }
+            Feature::Coupons => "orders are settled, closed and refunded without touching coupons",
+            Feature::Grants => {
+                "paid orders grant no courses, and grant/revoke/restore/merge are unavailable"
+            }
+        }
+    }
+}
+
+/// Which optional parts this platform database has (all of them unless the check says otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Features {
+    pub credit_ledger: bool,
+    pub coupons: bool,
+    pub grants: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features {
+            credit_ledger: true,
+            coupons: true,
+            grants: true,
+        }
+    }
+}
+
+impl Features {
+    pub fn has(self, f: Feature) -> bool {
+        match f {
+            Feature::CreditLedger => self.credit_ledger,
+            Feature::Coupons => self.coupons,
+            Feature::Grants => self.grants,
+        }
+    }
+
+    fn set(&mut self, f: Feature, on: bool) {
+        match f {
+            Feature::CreditLedger => self.credit_ledger = on,
+            Feature::Coupons => self.coupons = on,
+            Feature::Grants => self.grants = on,
+        }
+    }
+
+    pub fn off(self) -> Vec<Feature> {
+        Feature::ALL.into_iter().filter(|f| !self.has(*f)).collect()
+    }
+}
+
+/// The platform as this database has it, decided once when it is opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Layout {
+    pub features: Features,
+    /// The users' display-name column; `None`: the site has none and no name is shown.
+    pub user_name: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
     MissingTable {
         role: Role,
         table: String,
+        /// The profile setting that fixes it.
+        fix: String,
     },
     MissingColumn {
         table: String,
         column: String,
         expected: String,
+        fix: String,
     },
     WrongType {
         table: String,
@@ -508,33 +652,102 @@ pub enum Problem {
         found: String,
         expected: String,
     },
+    /// NOT NULL without a default, and not a column Paydesk fills: every insert Paydesk makes
+    /// into this table would fail.
+    NoDefault {
+        table: String,
+        column: String,
+        fix: String,
+    },
+    /// Paydesk writes NULL here (an unpaid order's pay_time, a grant's chapter), but the column
+    /// does not allow it.
+    NotNullable {
+        table: String,
+        column: String,
+        fix: String,
+    },
+    /// A SQLite file from an earlier Paydesk, which kept platform money as integer fen.
+    FenMoney { columns: Vec<String> },
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::MissingTable { role, table } => {
-                write!(f, "table {table} ({role:?}) is missing")
+            Problem::MissingTable { role, table, fix } => {
+                write!(f, "table {table} ({}) is missing: {fix}", role.label())
             }
             Problem::MissingColumn {
                 table,
                 column,
                 expected,
-            } => {
-                write!(
-                    f,
-                    "column {table}.{column} is missing (expected {expected})"
-                )
-            }
+                fix,
+            } => write!(
+                f,
+                "column {table}.{column} is missing (expected {expected}): {fix}"
+            ),
             Problem::WrongType {
                 table,
                 column,
                 found,
                 expected,
-            } => {
+            } => write!(
+                f,
+                "column {table}.{column} has type {found}, expected {expected}"
+            ),
+            Problem::NoDefault { table, column, fix } => write!(
+                f,
+                "column {table}.{column} is NOT NULL without a default and Paydesk does not fill it, so \
+                 every row Paydesk adds to {table} would be refused: {fix}"
+            ),
+            Problem::NotNullable { table, column, fix } => write!(
+                f,
+                "column {table}.{column} does not allow NULL, which Paydesk writes there: {fix}"
+            ),
+            Problem::FenMoney { columns } => write!(
+                f,
+                "money is stored as integer fen ({}), the layout of an earlier Paydesk; Django keeps \
+                 yuan in decimal columns: run `paydesk db migrate` to convert it (the file is backed \
+                 up first)",
+                columns.join(", ")
+            ),
+        }
+    }
+}
+
+/// Something `db check` says that does not stop Paydesk: a feature that is off, a name not shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Note {
+    FeatureOff {
+        feature: Feature,
+        tables: Vec<String>,
+        consequence: String,
+        fix: String,
+    },
+    NoUserName {
+        table: String,
+        fix: String,
+    },
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::FeatureOff {
+                feature,
+                tables,
+                consequence,
+                fix,
+            } => write!(
+                f,
+                "{} off: no table {} — {consequence} ({fix})",
+                feature.label(),
+                tables.join(" / ")
+            ),
+            Note::NoUserName { table, fix } => {
                 write!(
                     f,
-                    "column {table}.{column} has type {found}, expected {expected}"
+                    "{table} has no name column: user names are not shown ({fix})"
                 )
             }
         }
@@ -552,8 +765,8 @@ impl fmt::Display for SchemaReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the {} database does not have the platform tables Paydesk needs ({} problem{}); check the \
-             table names and deleted_column in the profile:",
+            "the {} database does not have the platform tables Paydesk needs ({} problem{}); nothing \
+             was changed:",
             self.dialect,
             self.problems.len(),
             if self.problems.len() == 1 { "" } else { "s" }
@@ -563,6 +776,14 @@ impl fmt::Display for SchemaReport {
         }
         Ok(())
     }
+}
+
+/// The result of checking a database against what Paydesk needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SchemaCheck {
+    pub problems: Vec<Problem>,
+    pub notes: Vec<Note>,
+    pub layout: Layout,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -577,58 +798,66 @@ struct ColumnInfo {
     shown: String,
     char_len: Option<i64>,
     scale: Option<i64>,
+    not_null: bool,
+    /// A database default, or filled by the database itself (auto-increment, generated).
+    filled: bool,
 }
 
-/// Existing tables among `names` → their columns (lower-cased names).
-async fn describe(
-    store: &Store,
-    names: &[&str],
-) -> Result<BTreeMap<String, BTreeMap<String, ColumnInfo>>> {
-    let mut out: BTreeMap<String, BTreeMap<String, ColumnInfo>> = BTreeMap::new();
+type Tables = BTreeMap<String, BTreeMap<String, ColumnInfo>>;
+
+/// Every table of the database → its columns (lower-cased names).
+async fn describe(store: &Store) -> Result<Tables> {
+    let mut out: Tables = BTreeMap::new();
     let mut tx = store.begin_read().await?;
     match store.dialect() {
         Dialect::MySql => {
-            let placeholders = vec!["?"; names.len()].join(", ");
             // Unsigned information_schema numbers do not decode as i64: cast them.
-            let mut qy = Query::new(format!(
+            let qy = Query::new(
                 "SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS dt, COLUMN_TYPE AS ct, \
-                 CAST(CHARACTER_MAXIMUM_LENGTH AS SIGNED) AS len, CAST(NUMERIC_SCALE AS SIGNED) AS scale \
-                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ({placeholders})"
-            ));
-            for n in names {
-                qy.push_arg(*n);
-            }
+                 CAST(CHARACTER_MAXIMUM_LENGTH AS SIGNED) AS len, CAST(NUMERIC_SCALE AS SIGNED) AS scale, \
+                 IS_NULLABLE AS nullable, \
+                 CASE WHEN COLUMN_DEFAULT IS NULL THEN 0 ELSE 1 END AS has_default, EXTRA AS extra \
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()",
+            );
             for r in tx.fetch_all(qy).await? {
-                let table = r.string("t")?;
-                out.entry(table).or_default().insert(
+                let extra = r
+                    .opt_string("extra")?
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                let generated = ["auto_increment", "generated", "virtual", "persistent"]
+                    .iter()
+                    .any(|w| extra.contains(w));
+                out.entry(r.string("t")?).or_default().insert(
                     r.string("c")?.to_ascii_lowercase(),
                     ColumnInfo {
                         data_type: r.string("dt")?.to_ascii_lowercase(),
                         shown: r.string("ct")?,
                         char_len: r.opt_i64("len")?,
                         scale: r.opt_i64("scale")?,
+                        not_null: r.string("nullable")? == "NO",
+                        filled: generated || r.i64("has_default")? == 1,
                     },
                 );
             }
         }
         Dialect::Sqlite => {
-            for n in names {
-                let exists = tx
-                    .fetch_optional(
-                        Query::new(
-                            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
-                        )
-                        .bind(*n),
-                    )
-                    .await?
-                    .is_some();
-                if !exists {
-                    continue;
-                }
+            let tables = tx
+                .fetch_all(Query::new(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                ))
+                .await?;
+            for t in tables {
+                let n = t.string("name")?;
                 let rows = tx
-                    .fetch_all(Query::new("SELECT name, type FROM pragma_table_info(?)").bind(*n))
+                    .fetch_all(
+                        Query::new(
+                            "SELECT name, type, \"notnull\" AS nn, dflt_value IS NOT NULL AS has_default, pk \
+                             FROM pragma_table_info(?)",
+                        )
+                        .bind(n.as_str()),
+                    )
                     .await?;
-                let cols = out.entry(n.to_string()).or_default();
+                let cols = out.entry(n).or_default();
                 for r in rows {
                     let ty = r.string("type")?;
                     cols.insert(
@@ -638,6 +867,9 @@ async fn describe(
                             shown: ty,
                             char_len: None,
                             scale: None,
+                            not_null: r.i64("nn")? != 0,
+                            // An INTEGER PRIMARY KEY is the rowid: SQLite fills it.
+                            filled: r.i64("has_default")? != 0 || r.i64("pk")? != 0,
                         },
                     );
                 }
@@ -650,52 +882,287 @@ async fn describe(
 
 /// The platform tables that exist, by role.
 pub async fn existing_platform_tables(store: &Store) -> Result<Vec<Role>> {
-    let names: Vec<&str> = Role::ALL.iter().map(|r| r.table(store)).collect();
-    let found = describe(store, &names).await?;
+    let found = describe(store).await?;
     Ok(Role::ALL
         .into_iter()
         .filter(|r| found.contains_key(r.table(store)))
         .collect())
 }
 
-/// Checks every needed table and column. `Ok(problems)`; empty means usable.
-pub async fn check_platform_schema(store: &Store) -> Result<Vec<Problem>> {
+/// Roles Paydesk cannot work without; the others belong to a [`Feature`].
+const REQUIRED: [Role; 4] = [Role::Users, Role::Course, Role::Order, Role::OrderCourse];
+
+/// Tables Paydesk adds rows to in its operations (settle, refund, expire, grants, test orders):
+/// each must take an INSERT of exactly the columns Paydesk knows.
+const INSERTED: [Role; 4] = [
+    Role::Credit,
+    Role::UserCourse,
+    Role::Order,
+    Role::OrderCourse,
+];
+
+/// Columns Paydesk writes NULL into: an unpaid test order's pay_time, a grant's chapter/lesson.
+const WRITES_NULL: [(Role, &str); 3] = [
+    (Role::Order, "pay_time"),
+    (Role::UserCourse, "chapter_id"),
+    (Role::UserCourse, "lesson_id"),
+];
+
+/// The column a logical name maps to in this profile (`[columns.*]`), bare.
+fn mapped(store: &Store, role: Role, name: &'static str) -> String {
+    let c = &store.config().columns;
+    let m = match (role, name) {
+        (Role::Users, "name") => c.users.name.as_ref(),
+        (Role::Order, "name") => c.order.name.as_ref(),
+        (Role::Credit, "operation") => c.credit.operation.as_ref(),
+        _ => None,
+    };
+    m.map_or_else(|| name.to_string(), |i| i.as_str().to_ascii_lowercase())
+}
+
+/// Alternative spellings seen in copies of the site, with the setting that selects each.
+fn spelling_fix(
+    store: &Store,
+    role: Role,
+    column: &str,
+    cols: &BTreeMap<String, ColumnInfo>,
+) -> String {
+    let other_deleted = match store.names().deleted_bare {
+        "is_deleted" => "is_delete",
+        _ => "is_deleted",
+    };
+    let known: &[(&str, &str, String)] = &[
+        (
+            store.names().deleted_bare,
+            other_deleted,
+            format!("set deleted_column = \"{other_deleted}\" in the profile's [database]"),
+        ),
+        (
+            "name",
+            "order_title",
+            "set [database.columns.order] name = \"order_title\" in the profile".to_string(),
+        ),
+        (
+            "operation",
+            "opera",
+            "set [database.columns.credit] operation = \"opera\" in the profile".to_string(),
+        ),
+    ];
+    for (want, alt, fix) in known {
+        if column == *want && cols.contains_key(*alt) {
+            return fix.clone();
+        }
+    }
+    let key = match (role, column) {
+        (Role::Order, "name") => Some("order"),
+        (Role::Credit, "operation") => Some("credit"),
+        _ => None,
+    };
+    match key {
+        Some(k) => format!(
+            "add it, or name the column this site uses with [database.columns.{k}] {column} = \"…\""
+        ),
+        None if column == store.names().deleted_bare => format!(
+            "the site's soft-delete flag has another name; set deleted_column (\"is_deleted\" or \"is_delete\")"
+        ),
+        None => {
+            "this copy of the site differs from the models Paydesk knows; add the column".into()
+        }
+    }
+}
+
+/// Tables of this database that could be the one a role is looking for (`lf_users` for
+/// `fg_users`), not already used by another role.
+fn candidates(store: &Store, role: Role, found: &Tables) -> Vec<String> {
+    let used: BTreeSet<&str> = Role::ALL.iter().map(|r| r.table(store)).collect();
+    found
+        .keys()
+        .filter(|t| !used.contains(t.as_str()) && !t.starts_with("paydesk_"))
+        .filter(|t| {
+            role.suffixes()
+                .iter()
+                .any(|s| t.as_str() == *s || t.ends_with(&format!("_{s}")))
+        })
+        .cloned()
+        .collect()
+}
+
+fn table_fix(store: &Store, role: Role, found: &Tables) -> String {
+    let c = candidates(store, role, found);
+    match c.as_slice() {
+        [one] => format!(
+            "set [database.tables] {} = \"{one}\" in the profile",
+            role.key()
+        ),
+        [] => format!(
+            "name this site's table in the profile: [database.tables] {} = \"…\"",
+            role.key()
+        ),
+        many => format!(
+            "name this site's table in the profile: [database.tables] {} = one of {}",
+            role.key(),
+            many.join(", ")
+        ),
+    }
+}
+
+/// A default a DBA could give a column Paydesk does not know, by its type.
+fn default_fix(store: &Store, table: &str, column: &str, info: &ColumnInfo) -> String {
+    match store.dialect() {
+        Dialect::MySql => {
+            let v = match info.data_type.as_str() {
+                "datetime" | "timestamp" => "CURRENT_TIMESTAMP(6)",
+                "date" => "(CURRENT_DATE)",
+                t if t.contains("char") || t.contains("text") => "''",
+                _ => "0",
+            };
+            format!(
+                "give it a default (ALTER TABLE `{table}` ALTER COLUMN `{column}` SET DEFAULT {v}) or \
+                 a default in its Django model"
+            )
+        }
+        Dialect::Sqlite => format!(
+            "give {column} a default in its Django model and migrate (SQLite cannot add a default in place)"
+        ),
+    }
+}
+
+/// Checks every table and column Paydesk needs, every insert it would make, and which optional
+/// parts the site has. Reads only.
+pub async fn check_platform_schema(store: &Store) -> Result<SchemaCheck> {
     let d = store.dialect();
-    let names: Vec<&str> = Role::ALL.iter().map(|r| r.table(store)).collect();
-    let found = describe(store, &names).await?;
+    let found = describe(store).await?;
     let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    let mut features = Features::default();
+    let mut fen_columns = Vec::new();
+    for feature in Feature::ALL {
+        let missing: Vec<Role> = feature
+            .roles()
+            .iter()
+            .copied()
+            .filter(|r| !found.contains_key(r.table(store)))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        features.set(feature, false);
+        let fix = missing
+            .iter()
+            .map(|r| table_fix(store, *r, &found))
+            .collect::<Vec<_>>()
+            .join("; ");
+        notes.push(Note::FeatureOff {
+            feature,
+            tables: feature
+                .roles()
+                .iter()
+                .map(|r| r.table(store).to_string())
+                .collect(),
+            consequence: feature.consequence().to_string(),
+            fix: format!("if the site has it under another name: {fix}"),
+        });
+    }
+    let mut user_name = Some(mapped(store, Role::Users, "name"));
     for role in Role::ALL {
         let table = role.table(store);
         let Some(cols) = found.get(table) else {
-            problems.push(Problem::MissingTable {
-                role,
-                table: table.to_string(),
-            });
+            if REQUIRED.contains(&role) {
+                problems.push(Problem::MissingTable {
+                    role,
+                    table: table.to_string(),
+                    fix: table_fix(store, role, &found),
+                });
+            }
             continue;
         };
-        for c in columns(role, store.names().deleted_bare)
-            .iter()
-            .filter(|c| c.needed)
-        {
-            match cols.get(c.name) {
+        let defs = columns(role, store.names().deleted_bare);
+        let known: BTreeSet<String> = defs.iter().map(|c| mapped(store, role, c.name)).collect();
+        for c in defs.iter().filter(|c| c.needed) {
+            let name = mapped(store, role, c.name);
+            match cols.get(&name) {
+                // Only displayed: a site without a user name still works.
+                None if role == Role::Users && c.name == "name" => {
+                    user_name = None;
+                    let fix = if store.config().columns.users.name.is_some() {
+                        problems.push(Problem::MissingColumn {
+                            table: table.to_string(),
+                            column: name.clone(),
+                            expected: c.ty.expected(d),
+                            fix: "[database.columns.users] name names a column this table does not have".into(),
+                        });
+                        continue;
+                    } else if cols.contains_key("nickname") {
+                        "set [database.columns.users] name = \"nickname\" in the profile to show it".to_string()
+                    } else {
+                        "name the column with [database.columns.users] name = \"…\" to show it".to_string()
+                    };
+                    notes.push(Note::NoUserName {
+                        table: table.to_string(),
+                        fix,
+                    });
+                }
                 None => problems.push(Problem::MissingColumn {
                     table: table.to_string(),
-                    column: c.name.to_string(),
+                    column: name.clone(),
                     expected: c.ty.expected(d),
+                    fix: spelling_fix(store, role, &name, cols),
                 }),
+                Some(info) if matches!(c.ty, ColType::Money { .. })
+                    && d == Dialect::Sqlite
+                    && info.data_type.contains("int") =>
+                {
+                    fen_columns.push(format!("{table}.{name}"));
+                }
                 Some(info) if !c.ty.accepts(d, &info.data_type, info.char_len, info.scale) => {
                     problems.push(Problem::WrongType {
                         table: table.to_string(),
-                        column: c.name.to_string(),
+                        column: name.clone(),
                         found: info.shown.clone(),
                         expected: c.ty.expected(d),
+                    })
+                }
+                Some(info) if info.not_null && WRITES_NULL.contains(&(role, c.name)) => {
+                    problems.push(Problem::NotNullable {
+                        table: table.to_string(),
+                        column: name.clone(),
+                        fix: match d {
+                            Dialect::MySql => format!(
+                                "allow NULL (ALTER TABLE `{table}` MODIFY `{name}` {} NULL), as the site's model does",
+                                info.shown
+                            ),
+                            Dialect::Sqlite => "allow NULL in its Django model (null=True) and migrate".into(),
+                        },
                     })
                 }
                 Some(_) => {}
             }
         }
+        if INSERTED.contains(&role) {
+            for (name, info) in cols {
+                if info.not_null && !info.filled && !known.contains(name) {
+                    problems.push(Problem::NoDefault {
+                        table: table.to_string(),
+                        column: name.clone(),
+                        fix: default_fix(store, table, name, info),
+                    });
+                }
+            }
+        }
     }
-    Ok(problems)
+    if !fen_columns.is_empty() {
+        problems.push(Problem::FenMoney {
+            columns: fen_columns,
+        });
+    }
+    Ok(SchemaCheck {
+        problems,
+        notes,
+        layout: Layout {
+            features,
+            user_name,
+        },
+    })
 }
 
 /// Turns the check into the connect-time error: nothing there → "not the platform's"; anything
@@ -708,9 +1175,9 @@ pub fn problems_to_error(store: &Store, problems: Vec<Problem>) -> Result<()> {
         .iter()
         .filter(|p| matches!(p, Problem::MissingTable { .. }))
         .count()
-        == Role::ALL.len()
+        == REQUIRED.len()
     {
-        let tables: Vec<&str> = Role::ALL.iter().map(|r| r.table(store)).collect();
+        let tables: Vec<&str> = REQUIRED.iter().map(|r| r.table(store)).collect();
         return Err(StoreError::NotPlatform {
             tables: tables.join(", "),
         });
@@ -766,7 +1233,11 @@ pub async fn suggest_indexes(store: &Store) -> Result<Vec<IndexSuggestion>> {
     }
     tx.rollback().await?;
     let mut out = Vec::new();
-    for idx in INDEXES.iter().filter(|i| !i.unique) {
+    let existing = existing_platform_tables(store).await?;
+    for idx in INDEXES
+        .iter()
+        .filter(|i| !i.unique && existing.contains(&i.role))
+    {
         let table = idx.role.table(store);
         let covered = have.get(table).is_some_and(|lists| {
             lists.iter().any(|l| {

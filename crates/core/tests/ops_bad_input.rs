@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use alipay::{Amount, PayProduct, PayRequest, PrivateKey};
 use ops_support::*;
-use paydesk_core::db::Query;
+use paydesk_core::db::{Query, Val};
 use paydesk_core::ops::close::close;
 use paydesk_core::ops::grant;
 use paydesk_core::ops::refund::refund;
@@ -149,7 +149,7 @@ async fn bad_input(backend: Backend) {
         async move {
             let mut tx = store.begin_write().await.unwrap();
             let mut q = Query::new(format!("UPDATE {table} SET real_price = ? WHERE id = ?"));
-            q.args = vec![d(p).into(), id.into()];
+            q.args = vec![Val::Yuan(d(p)), id.into()];
             tx.execute(q).await.unwrap();
             tx.commit().await.unwrap();
         }

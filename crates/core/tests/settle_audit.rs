@@ -307,7 +307,7 @@ async fn refused_settles_are_audited(backend: Backend) {
     .await;
 
     // The amounts differ (the order was edited since): by callback, and by hand with a reason.
-    set_order(&env, id, "real_price", d("1578.99").into()).await;
+    set_order(&env, id, "real_price", Val::Yuan(d("1578.99"))).await;
     refused(
         &env,
         &both,
@@ -340,7 +340,7 @@ async fn refused_settles_are_audited(backend: Backend) {
         ),
     )
     .await;
-    set_order(&env, id, "real_price", d("1579.00").into()).await;
+    set_order(&env, id, "real_price", Val::Yuan(d("1579.00"))).await;
 
     // Alipay's callback says the trade is not paid.
     let closed = resign(

@@ -58,8 +58,20 @@ pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
                 output::json(&report);
             } else {
                 output::line(&format!("{} database {target}", report.dialect));
+                output::line(&format!("platform clock: {}", report.clock.describe()));
+                if let Some(w) = &report.clock.warning {
+                    output::line(&format!("  warning: {w}"));
+                }
                 if report.ok() {
-                    output::line("platform tables: OK");
+                    let off = report.layout.features.off();
+                    if off.is_empty() {
+                        output::line("platform tables: OK");
+                    } else {
+                        output::line(&format!(
+                            "platform tables: OK, with {} off",
+                            off.iter().map(|f| f.label()).collect::<Vec<_>>().join(", ")
+                        ));
+                    }
                 } else {
                     // Paydesk never creates or alters platform tables on an existing database:
                     // the operator fixes the profile (table names, is_deleted spelling) or the URL.
@@ -71,6 +83,9 @@ pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
                     for p in &report.problems {
                         output::line(&format!("  - {p}"));
                     }
+                }
+                for n in &report.notes {
+                    output::line(&format!("note: {n}"));
                 }
                 for s in &report.suggested_indexes {
                     output::line(&format!(
@@ -99,13 +114,31 @@ pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
         }
         DbAction::Migrate => {
             let (store, _) = connect(ctx, &c.db, OpenMode::MustExist, &rt)?;
-            let problems = rt
+            let found = rt
                 .block_on(schema::check_platform_schema(&store))
                 .map_err(store_failure)?;
+            // The one problem migrate itself fixes: an earlier Paydesk's integer-fen money.
+            let problems: Vec<_> = found
+                .problems
+                .into_iter()
+                .filter(|p| !matches!(p, schema::Problem::FenMoney { .. }))
+                .collect();
             schema::problems_to_error(&store, problems).map_err(store_failure)?;
+            let converted = rt
+                .block_on(paydesk_core::fen_layout::convert_if_needed(&store))
+                .map_err(store_failure)?;
+            if let Some(backup) = &converted {
+                if !ctx.json {
+                    output::line(&format!(
+                        "converted money from integer fen to yuan in decimal columns, as Django keeps it \
+                         (backup: {})",
+                        backup.display()
+                    ));
+                }
+            }
             let applied = rt.block_on(admin::migrate(&store)).map_err(store_failure)?;
             if ctx.json {
-                output::json(&serde_json::json!({ "applied": applied }));
+                output::json(&serde_json::json!({ "applied": applied, "backup": converted }));
             } else if applied.is_empty() {
                 output::line("Paydesk's tables are up to date");
             } else {

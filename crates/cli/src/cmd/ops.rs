@@ -13,6 +13,7 @@ use std::sync::Arc;
 use alipay::client::GatewayConfig;
 use alipay::{GatewayClient, PayProduct, SystemClock};
 use clap::{Args, Subcommand};
+use paydesk_core::admin::Access;
 use paydesk_core::browse::UserRef;
 use paydesk_core::desk::{Desk, Gateway, ProfileKind as CoreKind, os_user};
 use paydesk_core::ops::close::{Expired, close, expire};
@@ -180,11 +181,35 @@ pub fn open_desk(
     gateway: bool,
     rt: &tokio::runtime::Runtime,
 ) -> Result<Desk, Failure> {
+    open_desk_for(ctx, db, gateway, Access::Write, rt)
+}
+
+/// [`open_desk`] for a command that only reads: the database is left exactly as it is.
+pub fn open_desk_to_read(
+    ctx: &Ctx,
+    db: &DbArgs,
+    gateway: bool,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Desk, Failure> {
+    open_desk_for(ctx, db, gateway, Access::Read, rt)
+}
+
+fn open_desk_for(
+    ctx: &Ctx,
+    db: &DbArgs,
+    gateway: bool,
+    access: Access,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Desk, Failure> {
     let r = resolve(ctx)?;
     let cfg = store_config(ctx, &r, db)?;
     let clock: Arc<dyn alipay::Clock> = Arc::new(SystemClock);
     let store = rt
-        .block_on(paydesk_core::admin::open_platform(&cfg, clock.clone()))
+        .block_on(paydesk_core::admin::open_platform(
+            &cfg,
+            clock.clone(),
+            access,
+        ))
         .map_err(store_failure)?;
     let operator = r
         .profile

@@ -10,7 +10,7 @@ use paydesk_core::domain::{OrderStatus, RefundStatus};
 use paydesk_core::ops::{OrderRef, find_order};
 use rust_decimal::Decimal;
 
-use crate::cmd::ops::{DbArgs, open_desk, ops_failure, runtime, store_failure};
+use crate::cmd::ops::{DbArgs, open_desk, open_desk_to_read, ops_failure, runtime, store_failure};
 use crate::ctx::Ctx;
 use crate::exit::{CmdResult, Exit, Failure};
 use crate::output;
@@ -126,7 +126,7 @@ pub fn list(ctx: &Ctx, a: OrdersArgs) -> CmdResult {
         limit: a.limit,
     };
     let rt = runtime()?;
-    let desk = open_desk(ctx, &a.db, false, &rt)?;
+    let desk = open_desk_to_read(ctx, &a.db, false, &rt)?;
     let page = rt
         .block_on(orders(&desk.store, &f))
         .map_err(store_failure)?;
@@ -180,7 +180,7 @@ pub struct OrderArgs {
 pub fn show(ctx: &Ctx, a: OrderArgs) -> CmdResult {
     let r: OrderRef = a.order.parse().map_err(ops_failure)?;
     let rt = runtime()?;
-    let desk = open_desk(ctx, &a.db, a.alipay, &rt)?;
+    let desk = open_desk_to_read(ctx, &a.db, a.alipay, &rt)?;
     let order = rt
         .block_on(async {
             let mut tx = desk.store.begin_read().await?;

@@ -12,6 +12,7 @@ use crate::queries::{self, in_list};
 use crate::rows::GrantRow;
 
 pub async fn list(desk: &Desk, f: &GrantFilter) -> OpsResult<Vec<GrantRow>> {
+    require_grants(desk)?;
     let mut tx = desk.store.begin_read().await?;
     let rows = queries::grants::list(&mut tx, f).await?;
     tx.rollback().await?;
@@ -44,6 +45,7 @@ pub async fn grant(
     course_id: i64,
     reason: &str,
 ) -> OpsResult<GrantReport> {
+    require_grants(desk)?;
     let reason = need_reason(reason, "grant a course")?;
     let mut tx = desk.store.begin_write().await?;
     let checked = async {
@@ -122,6 +124,7 @@ pub async fn grant(
 
 /// Revokes one grant. The whole row is kept in the audit row's `before`.
 pub async fn revoke(desk: &Desk, grant_id: i64, reason: &str) -> OpsResult<GrantReport> {
+    require_grants(desk)?;
     let reason = need_reason(reason, "revoke a grant")?;
     let detail = format!("grant {grant_id}");
     let mut tx = desk.store.begin_write().await?;
@@ -183,6 +186,7 @@ pub async fn revoke(desk: &Desk, grant_id: i64, reason: &str) -> OpsResult<Grant
 /// Puts back a grant removed by a `revoke` audit row, with its original id
 /// and columns. A no-op when that row (or another grant of the pair) is there again.
 pub async fn restore(desk: &Desk, audit_id: i64, reason: &str) -> OpsResult<GrantReport> {
+    require_grants(desk)?;
     let reason = need_reason(reason, "restore a grant")?;
     let mut tx = desk.store.begin_write().await?;
     let q = Query::new(format!(
@@ -295,7 +299,8 @@ async fn insert_whole(tx: &mut Tx, g: &GrantRow) -> OpsResult<()> {
     let now = tx.now();
     let args = vec![
         Val::I64(g.id),
-        Val::from(g.base.name.clone()),
+        // A NULL name (a row from a copy whose BaseModel allowed it) comes back as Django's default.
+        Val::Str(g.base.name.clone().unwrap_or_default()),
         Val::from(g.base.is_deleted),
         Val::I64(g.base.orders),
         Val::from(g.base.is_show),
@@ -319,6 +324,7 @@ async fn insert_whole(tx: &mut Tx, g: &GrantRow) -> OpsResult<()> {
 }
 
 pub async fn duplicates(desk: &Desk, limit: i64) -> OpsResult<Vec<DuplicateGrant>> {
+    require_grants(desk)?;
     if !(1..=100_000).contains(&limit) {
         return Err(OpsError::InvalidInput(format!(
             "limit {limit} must be between 1 and 100000"
@@ -353,6 +359,7 @@ pub async fn merge_duplicates(
     reason: &str,
     progress: impl Fn(usize, usize),
 ) -> OpsResult<MergeReport> {
+    require_grants(desk)?;
     let reason = need_reason(reason, "merge duplicate grants")?;
     let dups = duplicates(desk, 100_000).await?;
     let total = dups.len();
@@ -377,6 +384,7 @@ pub async fn merge_pair(
     course_id: i64,
     reason: &str,
 ) -> OpsResult<Option<Merged>> {
+    require_grants(desk)?;
     let reason = need_reason(reason, "merge duplicate grants")?;
     merge_in_one_pair(desk, &reason, user_id, course_id).await
 }
@@ -437,4 +445,16 @@ async fn merge_in_one_pair(
         removed,
         audit_id,
     }))
+}
+
+/// Grants need the site's user-course table; some copies of the site have none.
+fn require_grants(desk: &Desk) -> OpsResult<()> {
+    if desk.store.features().grants {
+        return Ok(());
+    }
+    Err(OpsError::Refused(format!(
+        "course grants are off on this database: it has no {} table (if the site keeps grants \
+         under another name, set [database.tables] user_course in the profile)",
+        desk.store.config().tables.user_course
+    )))
 }

@@ -8,7 +8,12 @@ use crate::error::Result;
 use crate::ident::q;
 use crate::rows::{CouponLogRow, CouponRow, coupon_cols, coupon_log_cols};
 
+// On a site without coupon tables (db check: coupons off) there are no coupons to find or use.
+
 pub async fn get_coupon(tx: &mut Tx, id: i64) -> Result<Option<CouponRow>> {
+    if !tx.store().features().coupons {
+        return Ok(None);
+    }
     let n = tx.names().clone();
     // `condition` is a reserved word on MySQL: always quoted.
     let cond = q(tx.dialect(), "condition");
@@ -24,6 +29,9 @@ pub async fn get_coupon(tx: &mut Tx, id: i64) -> Result<Option<CouponRow>> {
 }
 
 pub async fn log_for_order(tx: &mut Tx, order_id: i64) -> Result<Vec<CouponLogRow>> {
+    if !tx.store().features().coupons {
+        return Ok(Vec::new());
+    }
     let n = tx.names().clone();
     let sql = format!(
         "SELECT {} FROM {} l WHERE l.order_id = ? ORDER BY l.id",
@@ -38,6 +46,9 @@ pub async fn log_for_order(tx: &mut Tx, order_id: i64) -> Result<Vec<CouponLogRo
 }
 
 pub async fn get_log(tx: &mut Tx, id: i64) -> Result<Option<CouponLogRow>> {
+    if !tx.store().features().coupons {
+        return Ok(None);
+    }
     let n = tx.names().clone();
     let sql = format!(
         "SELECT {} FROM {} l WHERE l.id = ?",

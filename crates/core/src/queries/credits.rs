@@ -20,7 +20,8 @@ pub struct NewCredit {
 
 pub fn insert_cols(tx: &Tx) -> Vec<String> {
     let mut c: Vec<String> = base_insert_cols(tx.names()).into();
-    c.extend(["operation", "number", "remark", "user_id"].map(String::from));
+    c.push(tx.names().credit_operation.clone());
+    c.extend(["number", "remark", "user_id"].map(String::from));
     c
 }
 
@@ -35,7 +36,12 @@ pub fn insert_values(c: &NewCredit) -> Vec<Val> {
     v
 }
 
+/// Adds a ledger row; on a site without a ledger table (db check: credit ledger off) nothing is
+/// written and 0 is returned — the balance on the user is what the site reads.
 pub async fn insert(tx: &mut Tx, c: &NewCredit) -> Result<i64> {
+    if !tx.store().features().credit_ledger {
+        return Ok(0);
+    }
     let cols = insert_cols(tx);
     let mut q = Query::new(format!(
         "INSERT INTO {} ({}) VALUES {}",
@@ -48,6 +54,9 @@ pub async fn insert(tx: &mut Tx, c: &NewCredit) -> Result<i64> {
 }
 
 pub async fn for_user(tx: &mut Tx, user_id: i64, limit: i64) -> Result<Vec<CreditRow>> {
+    if !tx.store().features().credit_ledger {
+        return Ok(Vec::new());
+    }
     let n = tx.names().clone();
     let q = Query::new(format!(
         "SELECT {} FROM {} c WHERE c.user_id = ? ORDER BY c.created_time DESC, c.id DESC LIMIT ?",
@@ -73,12 +82,16 @@ pub async fn for_order(
     credit: i64,
     since: NaiveDateTime,
 ) -> Result<Vec<CreditRow>> {
+    if !tx.store().features().credit_ledger {
+        return Ok(Vec::new());
+    }
     let n = tx.names().clone();
     let q = Query::new(format!(
         "SELECT {} FROM {} c WHERE c.user_id = ? AND (c.remark LIKE ? OR \
-         (c.operation = ? AND c.number IN (?, ?) AND c.number <> 0 AND c.created_time >= ?)) ORDER BY c.id",
+         (c.{} = ? AND c.number IN (?, ?) AND c.number <> 0 AND c.created_time >= ?)) ORDER BY c.id",
         credit_cols(&n, "c"),
-        n.credit
+        n.credit,
+        n.credit_operation
     ))
     .bind(user_id)
     .bind(format!("%{order_number}%"))

@@ -36,16 +36,27 @@ pub fn base_insert_cols(n: &Names) -> [String; 6] {
     ]
 }
 
-/// BaseModel values for a new, visible, not-deleted row created at `at`.
+/// BaseModel values for a new, visible, not-deleted row created at `at`, as the model's defaults
+/// would fill them. `name` is `CharField(max_length=255, default="")`: NOT NULL with no database
+/// default on the schema Django makes, so "no name" is `''`, never NULL (NULL fails with 1048).
 pub fn base_values(name: Option<&str>, at: NaiveDateTime) -> [Val; 6] {
     [
-        Val::from(name.map(str::to_string)),
+        Val::Str(truncate_chars(name.unwrap_or(""), 255)),
         Val::I64(0),
-        Val::I64(0),
+        // `orders = IntegerField(default=1)`: the sort position Django gives a new row.
+        Val::I64(1),
         Val::I64(1),
         Val::Time(at),
         Val::Time(at),
     ]
+}
+
+/// At most `max` characters (not bytes): a varchar(n) holds n characters, and strict mode refuses more.
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => s[..at].to_string(),
+        None => s.to_string(),
+    }
 }
 
 /// Multi-row INSERT, split so no statement exceeds the backend's bind-parameter limit.

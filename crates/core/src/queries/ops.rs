@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::db::{Query, Tx};
+use crate::db::{Query, Tx, Val};
 use crate::domain::{OrderStatus, RefundStatus, UseStatus};
 use crate::error::Result;
 use crate::queries::refunds::RefundResult;
@@ -112,7 +112,7 @@ pub async fn resolve_refund_if_open(
     .bind(res.gateway_sub_code.clone())
     .bind(res.gateway_msg.clone())
     .bind(res.fund_change.clone())
-    .bind(res.refund_fee)
+    .bind(res.refund_fee.map_or(Val::Null, Val::Money))
     .bind(res.gmt_refund_pay)
     .bind(res.last_error.clone())
     .bind(now)

@@ -108,6 +108,8 @@ pub struct NewOrder {
 
 pub fn order_insert_cols(tx: &Tx) -> Vec<String> {
     let mut c: Vec<String> = base_insert_cols(tx.names()).into();
+    // BaseModel's `name` is the order title, `order_title` in some copies.
+    c[0] = tx.names().order_name.clone();
     c.extend(
         [
             "total_price",
@@ -129,8 +131,8 @@ pub fn order_insert_values(o: &NewOrder) -> Vec<Val> {
     // The site's order title is always 购买课程.
     let mut v: Vec<Val> = base_values(Some("购买课程"), o.created_time).into();
     v.extend([
-        Val::Money(o.total_price),
-        Val::Money(o.real_price),
+        Val::Yuan(o.total_price),
+        Val::Yuan(o.real_price),
         Val::from(o.order_number.as_str()),
         Val::I64(o.order_status.code()),
         Val::I64(o.pay_type.code()),
@@ -184,8 +186,8 @@ pub fn order_course_insert_cols(tx: &Tx) -> Vec<String> {
 pub fn order_course_insert_values(oc: &NewOrderCourse) -> Vec<Val> {
     let mut v: Vec<Val> = base_values(Some(&oc.course_name), oc.created_time).into();
     v.extend([
-        Val::Money(oc.price),
-        Val::Money(oc.real_price),
+        Val::Yuan(oc.price),
+        Val::Yuan(oc.real_price),
         Val::from(oc.discount_name.as_str()),
         Val::I64(oc.course_id),
         Val::I64(oc.order_id),
@@ -246,9 +248,11 @@ pub struct PaidOrder {
 /// never reach Alipay).
 pub async fn paid_through_alipay(tx: &mut Tx, limit: usize) -> Result<Vec<PaidOrder>> {
     let q = Query::new(format!(
-        "SELECT id, order_number, real_price, created_time, pay_time, name FROM {} \
+        "SELECT id, order_number, {}, created_time, pay_time, {} AS name FROM {} \
          WHERE order_status = ? AND pay_time IS NOT NULL AND pay_type <> ? AND real_price > 0 \
          ORDER BY pay_time DESC, id DESC LIMIT ?",
+        crate::db::yuan_col(tx.dialect(), "real_price", "real_price"),
+        tx.names().order_name,
         tx.names().order
     ))
     .bind(OrderStatus::Paid.code())
@@ -262,7 +266,7 @@ pub async fn paid_through_alipay(tx: &mut Tx, limit: usize) -> Result<Vec<PaidOr
             Ok(PaidOrder {
                 id: r.i64("id")?,
                 order_number: r.string("order_number")?,
-                real_price: r.money("real_price")?,
+                real_price: r.yuan("real_price")?,
                 created_time: r.time("created_time")?,
                 pay_time: r.time("pay_time")?,
                 name: r.opt_string("name")?,

@@ -3,12 +3,11 @@
 //! few bill rows left over, and the `paydesk_recon_runs` / `paydesk_recon_rows` records.
 
 use chrono::NaiveDateTime;
-use futures_util::TryStreamExt as _;
 use rust_decimal::Decimal;
 
 use super::in_list;
-use crate::db::{Dialect, Query, Row, Store, Tx, Val};
-use crate::error::{DbContext, Result, StoreError};
+use crate::db::{Dialect, Query, Row, Store, Tx, Val, yuan_as_money, yuan_col, yuan_sum};
+use crate::error::{Result, StoreError};
 
 /// What matching needs of an order; money in fen so a million of them stay small.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,13 +34,14 @@ pub struct RefundKey {
 
 fn order_sql(store: &Store, filter: &str) -> String {
     format!(
-        "SELECT id, order_number, real_price, order_status, pay_type, pay_time FROM {} WHERE {filter}",
+        "SELECT id, order_number, {}, order_status, pay_type, pay_time FROM {} WHERE {filter}",
+        yuan_col(store.dialect(), "real_price", "real_price"),
         store.names().order
     )
 }
 
 fn order_from(r: &Row) -> Result<(String, OrderKey)> {
-    let fen = crate::db::money_to_fen(r.money("real_price")?)?;
+    let fen = crate::db::money_to_fen(r.yuan("real_price")?)?;
     Ok((
         r.string("order_number")?,
         OrderKey {
@@ -68,60 +68,6 @@ fn refund_from(r: &Row) -> Result<RefundKey> {
             .opt_time("gmt_refund_pay")?
             .or(r.opt_time("resolved_time")?),
     })
-}
-
-/// Runs one SELECT as a stream (rows are decoded as they arrive, never collected by the driver),
-/// calling `f` per row; `f` returning `false` stops early. Streaming reads bind only integers,
-/// strings and times, so the storage rules for money stay in db.rs alone.
-async fn stream(store: &Store, q: Query, mut f: impl FnMut(Row) -> Result<bool>) -> Result<()> {
-    let ctx = || {
-        format!(
-            "stream {}",
-            q.sql
-                .split_whitespace()
-                .take(6)
-                .collect::<Vec<_>>()
-                .join(" ")
-        )
-    };
-    let refuse =
-        |v: &Val| StoreError::InvalidInput(format!("cannot bind {v:?} in a streaming read"));
-    if let Some(pool) = store.sqlite_pool() {
-        let mut query = sqlx::query::<sqlx::Sqlite>(sqlx::AssertSqlSafe(q.sql.clone()));
-        for a in &q.args {
-            query = match a {
-                Val::I64(i) => query.bind(*i),
-                Val::Str(s) => query.bind(s.clone()),
-                Val::Time(t) => query.bind(crate::db::sqlite_time(*t)),
-                other => return Err(refuse(other)),
-            };
-        }
-        let mut rows = query.fetch(pool);
-        while let Some(row) = rows.try_next().await.context(ctx())? {
-            if !f(Row::Sqlite(row))? {
-                break;
-            }
-        }
-    } else if let Some(pool) = store.mysql_pool() {
-        let mut query = sqlx::query::<sqlx::MySql>(sqlx::AssertSqlSafe(q.sql.clone()));
-        for a in &q.args {
-            query = match a {
-                Val::I64(i) => query.bind(*i),
-                Val::Str(s) => query.bind(s.clone()),
-                Val::Time(t) => query.bind(*t),
-                other => return Err(refuse(other)),
-            };
-        }
-        let mut rows = query.fetch(pool);
-        while let Some(row) = rows.try_next().await.context(ctx())? {
-            if !f(Row::MySql(row))? {
-                break;
-            }
-        }
-    } else {
-        return Err(StoreError::Config("no database pool".into()));
-    }
-    Ok(())
 }
 
 /// The fixed-width text Paydesk and Django write into SQLite, read without chrono's format
@@ -155,31 +101,35 @@ fn sqlite_time_fast(s: &str) -> Option<NaiveDateTime> {
 /// Decodes by position on SQLite (the hot path of a month's reconciliation: name look-ups and
 /// the general datetime parser were most of its cost); by name through [`Row`] on MySQL.
 fn with_order(r: &Row, f: &mut impl FnMut(&str, OrderKey) -> bool) -> Result<bool> {
-    match r {
-        Row::Sqlite(sr) => {
-            use sqlx::Row as _;
-            let bad = |e: sqlx::Error| StoreError::Corrupt(format!("{}: {e}", "order row"));
-            let pay_time = match sr.try_get::<Option<&str>, _>(5).map_err(bad)? {
-                None => None,
-                Some(t) => Some(
-                    sqlite_time_fast(t)
-                        .ok_or_else(|| StoreError::Corrupt(format!("bad pay_time {t:?}")))?,
-                ),
-            };
-            let key = OrderKey {
-                id: sr.try_get(0).map_err(bad)?,
-                real_price_fen: sr.try_get(2).map_err(bad)?,
-                status: sr.try_get(3).map_err(bad)?,
-                pay_type: sr.try_get(4).map_err(bad)?,
-                pay_time,
-            };
-            Ok(f(sr.try_get::<&str, _>(1).map_err(bad)?, key))
-        }
-        Row::MySql(_) => {
-            let (number, key) = order_from(r)?;
-            Ok(f(&number, key))
-        }
+    if !r.is_sqlite() {
+        let (number, key) = order_from(r)?;
+        return Ok(f(&number, key));
     }
+    let pay_time = match r.str_at(5)? {
+        None => None,
+        Some(t) => Some(
+            r.stored_time(
+                sqlite_time_fast(t)
+                    .ok_or_else(|| StoreError::Corrupt(format!("bad pay_time {t:?}")))?,
+            ),
+        ),
+    };
+    let price = r.str_at(2)?.unwrap_or_default();
+    let key = OrderKey {
+        id: r.i64_at(0)?,
+        real_price_fen: yuan_text_fen(price)
+            .ok_or_else(|| StoreError::Corrupt(format!("bad real_price {price:?}")))?,
+        status: r.i64_at(3)?,
+        pay_type: r.i64_at(4)?,
+        pay_time,
+    };
+    let number = r.str_at(1)?.unwrap_or_default();
+    Ok(f(number, key))
+}
+
+/// A platform amount as SQLite's text gives it (see [`crate::db::parse_yuan`]), in fen.
+fn yuan_text_fen(s: &str) -> Option<i64> {
+    crate::db::money_to_fen(crate::db::parse_yuan(s)?).ok()
 }
 
 const PERIOD_FILTER: &str =
@@ -203,28 +153,31 @@ pub async fn stream_period_orders(
     let bind = |q: Query| q.bind(created_from).bind(end).bind(start).bind(end);
     if store.dialect() != crate::db::Dialect::Sqlite {
         let q = bind(Query::new(order_sql(store, PERIOD_FILTER)));
-        return stream(store, q, |r| with_order(&r, &mut f)).await;
+        return store.stream(q, |r| with_order(&r, &mut f)).await;
     }
     let clean = "instr(order_number, char(30)) = 0 AND instr(order_number, char(31)) = 0";
     let packed = bind(Query::new(format!(
-        "SELECT group_concat(id || char(31) || order_number || char(31) || real_price || char(31) || order_status \
+        "SELECT group_concat(id || char(31) || order_number || char(31) || {fen} || char(31) || order_status \
          || char(31) || pay_type || char(31) || COALESCE(pay_time, ''), char(30)) AS g \
          FROM {} WHERE {PERIOD_FILTER} AND {clean} GROUP BY id >> 14",
-        store.names().order
+        store.names().order,
+        // Fen, rounded per row from the stored yuan: exact, and an integer to parse.
+        fen = yuan_as_money(Dialect::Sqlite, "real_price"),
     )));
     let mut go = true;
-    stream(store, packed, |r| {
-        let g = r.opt_string("g")?.unwrap_or_default();
-        for rec in g.split('\x1e').filter(|x| !x.is_empty()) {
-            let (number, key) = unpack(rec)?;
-            if !f(number, key) {
-                go = false;
-                return Ok(false);
+    store
+        .stream(packed, |r| {
+            let g = r.opt_string("g")?.unwrap_or_default();
+            for rec in g.split('\x1e').filter(|x| !x.is_empty()) {
+                let (number, key) = unpack(rec)?;
+                if !f(number, shift_pay_time(store, key)) {
+                    go = false;
+                    return Ok(false);
+                }
             }
-        }
-        Ok(true)
-    })
-    .await?;
+            Ok(true)
+        })
+        .await?;
     if !go {
         return Ok(());
     }
@@ -232,7 +185,7 @@ pub async fn stream_period_orders(
         store,
         &format!("{PERIOD_FILTER} AND NOT ({clean})"),
     )));
-    stream(store, odd, |r| with_order(&r, &mut f)).await
+    store.stream(odd, |r| with_order(&r, &mut f)).await
 }
 
 /// One packed order: `id␟number␟fen␟status␟pay_type␟pay_time`.
@@ -263,6 +216,12 @@ fn unpack(rec: &str) -> Result<(&str, OrderKey)> {
             pay_time,
         },
     ))
+}
+
+/// The platform's times in Beijing time: the packed text bypasses [`Row`]'s decoding.
+fn shift_pay_time(store: &Store, mut key: OrderKey) -> OrderKey {
+    key.pay_time = key.pay_time.map(|t| store.from_stored(t));
+    key
 }
 
 /// Orders by number, for the few bill rows the period query did not cover (an order created
@@ -296,7 +255,7 @@ pub async fn stream_period_refunds(
     ))
     .bind(created_from)
     .bind(end);
-    stream(store, q, |r| Ok(f(refund_from(&r)?))).await
+    store.stream(q, |r| Ok(f(refund_from(&r)?))).await
 }
 
 pub async fn refunds_by_request_nos(tx: &mut Tx, nos: &[String]) -> Result<Vec<RefundKey>> {
@@ -323,8 +282,9 @@ pub async fn paid_in_period(
     end: NaiveDateTime,
 ) -> Result<(i64, Decimal)> {
     let q = Query::new(format!(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(real_price), 0) AS total FROM {} \
+        "SELECT COUNT(*) AS n, {} AS total FROM {} \
          WHERE order_status = 1 AND pay_time >= ? AND pay_time < ? AND pay_type <> 2 AND real_price > 0",
+        yuan_sum(tx.dialect(), "real_price"),
         tx.names().order
     ))
     .bind(start)
@@ -422,8 +382,8 @@ impl RowBatch {
             Val::from(r.trade_no),
             Val::from(r.out_trade_no),
             Val::from(r.order_id),
-            Val::from(r.bill_amount),
-            Val::from(r.order_amount),
+            r.bill_amount.map_or(Val::Null, Val::Money),
+            r.order_amount.map_or(Val::Null, Val::Money),
             Val::from(r.detail),
         ]);
         self.rows += 1;
@@ -679,7 +639,7 @@ pub async fn stream_rows_of_run(
         let q = bind(Query::new(format!(
             "SELECT {ROW_COLS} FROM paydesk_recon_rows WHERE run_id = ? AND {SPAN} ORDER BY id"
         )));
-        return stream(store, q, |r| f(row_from(&r)?)).await;
+        return store.stream(q, |r| f(row_from(&r)?)).await;
     }
     let text = "COALESCE(trade_no, '') || COALESCE(out_trade_no, '') || COALESCE(detail, '') \
                 || COALESCE(action, '') || COALESCE(action_by, '') || COALESCE(category, '')";
@@ -689,11 +649,12 @@ pub async fn stream_rows_of_run(
         "SELECT {ROW_COLS} FROM paydesk_recon_rows WHERE +run_id = ? AND {SPAN} AND NOT ({clean}) \
          ORDER BY id"
     )));
-    stream(store, q, |r| {
-        odd.push(row_from(&r)?);
-        Ok(true)
-    })
-    .await?;
+    store
+        .stream(q, |r| {
+            odd.push(row_from(&r)?);
+            Ok(true)
+        })
+        .await?;
     let mut odd = odd.into_iter().peekable();
     // Text columns carry a leading '=' so that '' stays apart from NULL (which packs as '').
     let packed = bind(Query::new(format!(
@@ -707,24 +668,25 @@ pub async fn stream_rows_of_run(
          GROUP BY id >> 12 ORDER BY id >> 12"
     )));
     let mut go = true;
-    stream(store, packed, |r| {
-        let g = r.opt_string("g")?.unwrap_or_default();
-        for rec in g.split('\x1e').filter(|x| !x.is_empty()) {
-            let row = unpack_row(rec)?;
-            while let Some(o) = odd.next_if(|o| o.id < row.id) {
-                if !f(o)? {
+    store
+        .stream(packed, |r| {
+            let g = r.opt_string("g")?.unwrap_or_default();
+            for rec in g.split('\x1e').filter(|x| !x.is_empty()) {
+                let row = unpack_row(rec)?;
+                while let Some(o) = odd.next_if(|o| o.id < row.id) {
+                    if !f(o)? {
+                        go = false;
+                        return Ok(false);
+                    }
+                }
+                if !f(row)? {
                     go = false;
                     return Ok(false);
                 }
             }
-            if !f(row)? {
-                go = false;
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    })
-    .await?;
+            Ok(true)
+        })
+        .await?;
     if go {
         for o in odd {
             if !f(o)? {

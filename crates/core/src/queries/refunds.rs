@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 
-use crate::db::{Query, Tx};
+use crate::db::{Query, Tx, Val};
 use crate::domain::RefundStatus;
 use crate::error::Result;
 use crate::rows::{REFUND_COLS, RefundRow};
@@ -34,7 +34,7 @@ pub async fn insert_pending(tx: &mut Tx, r: &NewRefund) -> Result<i64> {
     .bind(r.order_id)
     .bind(r.order_number.as_str())
     .bind(r.trade_no.clone())
-    .bind(r.amount)
+    .bind(Val::Money(r.amount))
     .bind(r.reason.as_str())
     .bind(RefundStatus::Pending.as_str())
     .bind(r.operator.as_str())
@@ -142,7 +142,7 @@ pub async fn record_attempt(tx: &mut Tx, id: i64, res: &RefundResult) -> Result<
     .bind(res.gateway_sub_code.clone())
     .bind(res.gateway_msg.clone())
     .bind(res.fund_change.clone())
-    .bind(res.refund_fee)
+    .bind(res.refund_fee.map_or(Val::Null, Val::Money))
     .bind(res.gmt_refund_pay)
     .bind(res.last_error.clone())
     .bind(now)

@@ -8,7 +8,7 @@ use crate::rows::{UserRow, user_cols};
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<UserRow>> {
     let q = Query::new(format!(
         "SELECT {} FROM {} u WHERE u.id = ?",
-        user_cols("u"),
+        user_cols(tx.names(), "u"),
         tx.names().users
     ))
     .bind(id);
@@ -21,7 +21,7 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<UserRow>> {
 pub async fn get_for_update(tx: &mut Tx, id: i64) -> Result<Option<UserRow>> {
     let q = Query::new(format!(
         "SELECT {} FROM {} u WHERE u.id = ?{}",
-        user_cols("u"),
+        user_cols(tx.names(), "u"),
         tx.names().users,
         for_update(tx.dialect())
     ))
@@ -35,7 +35,7 @@ pub async fn get_for_update(tx: &mut Tx, id: i64) -> Result<Option<UserRow>> {
 pub async fn find_by_mobile(tx: &mut Tx, mobile: &str) -> Result<Option<UserRow>> {
     let q = Query::new(format!(
         "SELECT {} FROM {} u WHERE u.mobile = ?",
-        user_cols("u"),
+        user_cols(tx.names(), "u"),
         tx.names().users
     ))
     .bind(mobile);
@@ -48,7 +48,7 @@ pub async fn find_by_mobile(tx: &mut Tx, mobile: &str) -> Result<Option<UserRow>
 pub async fn find_by_username(tx: &mut Tx, username: &str) -> Result<Option<UserRow>> {
     let q = Query::new(format!(
         "SELECT {} FROM {} u WHERE u.username = ?",
-        user_cols("u"),
+        user_cols(tx.names(), "u"),
         tx.names().users
     ))
     .bind(username);

@@ -505,7 +505,7 @@ pub async fn seed(env: &Env) -> Seed {
             now.into(),
             format!("买家{i}").into(),
             format!("1380000000{i}").into(),
-            Decimal::ZERO.into(),
+            Val::Yuan(Decimal::ZERO),
             credit.into(),
             Val::Null,
             0.into(),
@@ -555,7 +555,7 @@ pub async fn seed(env: &Env) -> Seed {
             0.into(),
             10.into(),
             10.into(),
-            d(price).into(),
+            Val::Yuan(d(price)),
             (*cap).into(),
         ]);
         courses[i] = insert(&mut tx, &n.course, cols, vals).await;
