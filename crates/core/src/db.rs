@@ -562,7 +562,7 @@ pub fn yuan_col(d: Dialect, expr: &str, alias: &str) -> String {
 /// are exact), the decimal itself on MySQL. Read the result with [`Row::money`].
 pub fn yuan_as_money(d: Dialect, expr: &str) -> String {
     match d {
-        Dialect::Sqlite => format!("CAST(ROUND({expr} * 100) AS INTEGER)"),
+        Dialect::Sqlite => format!("CAST(ROUND(({expr}) * 100) AS INTEGER)"),
         Dialect::MySql => expr.to_string(),
     }
 }
