@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CouponConfig(AppConfig):
+    name = "coupon"
+    verbose_name = "优惠券管理"
