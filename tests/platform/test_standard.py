@@ -14,74 +14,17 @@ from decimal import Decimal
 
 import pytest
 
-from harness import Failed, NotifyReceiver, Paydesk, Platform, Sim, database_section, sha256
-
-RETURN_URL = "https://www.luffycity.cn:3000/alipay"
+from harness import RETURN_URL, mysql_url, open_world, sha256
 
 WORLDS = [("mariadb", False), ("mariadb", True), ("sqlite", False), ("sqlite", True)]
 
 
-class World:
-    def __init__(self, platform, paydesk, sim, notify):
-        self.p, self.pd, self.sim, self.notify = platform, paydesk, sim, notify
-        self.m = platform.manifest
-        self.state = {}
-
-    def order_no(self, key):
-        return self.m["orders"][key]["order_number"]
-
-    def uid(self, key):
-        return self.m["users"][key]["id"]
-
-    def course(self, key):
-        return self.m["courses"][key]["id"]
-
-    def need(self, key):
-        if key not in self.state:
-            raise Failed(f"needs {key!r} from an earlier step of this world, which failed")
-        return self.state[key]
-
-    def pay_at_cashier(self, number, notify=False):
-        """pay-link --order N, the buyer opens it and pays; the return URL comes back."""
-        args = ["pay-link", "--order", number, "--return-url", RETURN_URL]
-        if notify:
-            args += ["--notify-url", self.notify.url]
-        link = self.pd.json(*args)
-        assert link["order_number"] == number, link
-        self.sim.open_cashier(link["link"])
-        paid = self.sim.pay(number)
-        return link, paid
-
-    def settle(self, *args):
-        r = self.pd.json("settle", *args)
-        assert r["outcome"] == "done", r
-        assert r["status_after"] == 1, r
-        return r
-
-
 @pytest.fixture(scope="module", params=WORLDS, ids=[f"{b}-{'use_tz' if tz else 'naive'}" for b, tz in WORLDS])
-def world(request, tmp_path_factory, paydesk_bin, mysql_url, sim_data_dir):
+def world(request, tmp_path_factory, paydesk_bin, sim_data_dir):
     backend, use_tz = request.param
-    root = tmp_path_factory.mktemp(f"standard-{backend}-{'tz' if use_tz else 'naive'}")
-    platform = Platform(backend, use_tz, "standard", root / "platform", mysql_url)
-    sim = notify = None
-    try:
-        platform.build()
-        sim = Sim(paydesk_bin, sim_data_dir, root / "sim")
-        notify = NotifyReceiver()
-        pd = Paydesk(paydesk_bin, root)
-        # Only the database: table names, is_deleted, the users' name column and USE_TZ are the
-        # defaults or found by Paydesk.
-        pd.write_config(sim, database_section(platform))
-        w = World(platform, pd, sim, notify)
-        w.schema_before = platform.schema()
-        yield w
-    finally:
-        if sim:
-            sim.stop()
-        if notify:
-            notify.stop()
-        platform.drop()
+    # Only the database: table names, is_deleted, the users' name column and USE_TZ are the
+    # defaults or found by Paydesk.
+    yield from open_world(tmp_path_factory, paydesk_bin, mysql_url(request, backend), sim_data_dir, backend, use_tz, "standard")
 
 
 def test_the_seeded_site_is_valid(world):

@@ -63,6 +63,11 @@ def check_all():
                 failures.append({"model": model._meta.label, "table": table, "pk": pk, "errors": {"__load__": [repr(e)]}})
                 continue
             real, tol = row_errors(obj)
+            # A NOT NULL column that loads as None holds text Django cannot parse (SQLite hands
+            # such a datetime back as None, and full_clean() skips auto_now fields).
+            for f in obj._meta.concrete_fields:
+                if not f.null and not f.primary_key and getattr(obj, f.attname) is None:
+                    real.setdefault(f.name, []).append("NOT NULL, but Django reads None: a stored value it cannot parse")
             if real:
                 failures.append({"model": model._meta.label, "table": table, "pk": pk, "errors": real})
             if tol:
