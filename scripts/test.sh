@@ -44,6 +44,12 @@ export PAYDESK_REQUIRE_MYSQL=1
 
 step "cargo test" cargo test --workspace --locked --no-fail-fast
 
+if [ -x tests/platform/run.sh ]; then
+  # The platform as Django makes it: our own small Django site's schema on the throwaway MariaDB and
+  # on SQLite, every Paydesk operation against it, every row it wrote loaded through the ORM.
+  step "Paydesk on the schema Django makes (MariaDB, SQLite, USE_TZ both ways)" \
+    env PAYDESK_BIN="$CARGO_TARGET_DIR/debug/paydesk" tests/platform/run.sh
+fi
 if [ -x scripts/peers/check_ours.sh ]; then
   step "peers verify Paydesk's links" scripts/peers/check_ours.sh
 fi

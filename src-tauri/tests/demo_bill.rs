@@ -30,14 +30,15 @@ impl Events for Quiet {
 async fn paid_by_day(a: &Active) -> BTreeMap<NaiveDate, (u64, Decimal)> {
     let mut tx = a.desk.store.begin_read().await.unwrap();
     let q = Query::new(format!(
-        "SELECT order_status, pay_type, real_price, pay_time FROM {}",
+        "SELECT order_status, pay_type, {}, pay_time FROM {}",
+        paydesk_core::db::yuan_col(tx.dialect(), "real_price", "real_price"),
         tx.names().order
     ));
     let rows = tx.fetch_all(q).await.unwrap();
     tx.rollback().await.unwrap();
     let mut days: BTreeMap<NaiveDate, (u64, Decimal)> = BTreeMap::new();
     for r in rows {
-        let price = r.money("real_price").unwrap();
+        let price = r.yuan("real_price").unwrap();
         if OrderStatus::from(r.i64("order_status").unwrap()) != OrderStatus::Paid
             || PayType::from(r.i64("pay_type").unwrap()) == PayType::Balance
             || price <= Decimal::ZERO

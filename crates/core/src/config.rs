@@ -26,10 +26,6 @@ pub struct StoreConfig {
     /// database is opened (see `db check`), Beijing time when nothing tells.
     #[serde(default)]
     pub use_tz: Option<bool>,
-    /// The site's coupon Redis (`redis://host:port/5`): a coupon Paydesk gives back is written back
-    /// there, because the site lists a user's coupons only from Redis.
-    #[serde(default)]
-    pub redis: Option<String>,
     /// Pool size; SQLite writes are serialised anyway, so a handful is plenty.
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
@@ -53,7 +49,6 @@ impl StoreConfig {
             deleted_column: DeletedColumn::default(),
             columns: ColumnNames::default(),
             use_tz: None,
-            redis: None,
             max_connections: default_max_connections(),
             busy_timeout_ms: default_busy_timeout_ms(),
         }
