@@ -148,12 +148,19 @@ class Site:
 # The Paydesk side
 
 
+def clip(text, n=2500):
+    """The head and the tail of a long output: a failure shows both how it starts and ends."""
+    return text if len(text) <= 2 * n else f"{text[:n]}\n[… {len(text) - 2 * n} characters …]\n{text[-n:]}"
+
+
 class Run:
     def __init__(self, args, p):
         self.args, self.code, self.stdout, self.stderr = args, p.returncode, p.stdout, p.stderr
 
     def __str__(self):
-        return f"paydesk {' '.join(self.args)} -> exit {self.code}\n--- stdout\n{self.stdout[-3000:]}\n--- stderr\n{self.stderr[-3000:]}"
+        return f"paydesk {' '.join(self.args)} -> exit {self.code}\n--- stdout\n{clip(self.stdout)}\n--- stderr\n{clip(self.stderr)}"
+
+    __repr__ = __str__  # pytest shows an assertion's operands with repr()
 
     def json(self):
         try:

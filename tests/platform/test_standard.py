@@ -230,17 +230,18 @@ def test_expire_times_out_only_what_is_due(world):
     stale, fresh = world.order_no("stale"), world.order_no("fresh")
     u = world.uid("xiaohong")
     before = world.p.validate()
-    e = world.pd.json("expire")
+    r = world.pd.run("--json", "expire", expect=None)
     site = world.p.validate()
-    assert site.order(stale)["order_status"] == 3, f"the 20-minute-old order is timed out: {e}"
+    # A minute old (in the platform's own time, UTC under USE_TZ=True): not due, not touched.
+    assert site.order(fresh)["order_status"] == 0, f"expired early:\n{r}"
+    for key in ("unpaid_credits", "unpaid_activity", "unpaid_exact2"):
+        assert site.order(world.order_no(key))["order_status"] == 0, f"{key} expired early:\n{r}"
+    assert site.order(stale)["order_status"] == 3, f"the 20-minute-old order is not timed out:\n{r}"
     world.p.assert_recent(site.order(stale)["updated_time"], "the expired order's updated_time")
     assert site.user(u)["credit"] == before.user(u)["credit"] + 40, "its 40 credits are back"
-    # A minute old (in the platform's own time, UTC under USE_TZ=True): not due, not touched.
-    assert site.order(fresh)["order_status"] == 0, f"expired early: {e}"
-    for key in ("unpaid_credits", "unpaid_activity", "unpaid_exact2"):
-        assert site.order(world.order_no(key))["order_status"] == 0, key
-    expired = [o["order_number"] for o in e["orders"] if o.get("result") == "expired"]
-    assert expired == [stale], e
+    assert r.code == 0, r
+    expired = [o["order_number"] for o in r.json()["orders"] if o.get("result") == "expired"]
+    assert expired == [stale], r
 
 
 def test_grants_merge_revoke_restore_grant(world):
@@ -268,18 +269,22 @@ def test_grants_merge_revoke_restore_grant(world):
 
 
 def test_reconcile_the_day(world, tmp_path):
-    """Today's trades at the simulator against the platform: every payment and refund made above
-    matches. The bill is fetched as the merchant portal gives it (Paydesk refuses to fetch a day
-    that is not over) and imported with --bill."""
-    world.need("both_settled")
+    """Today's trades at the simulator against the platform: the four payments settled above and
+    the two refunds match, to the fen. The bill is fetched as the merchant portal gives it
+    (Paydesk refuses to fetch a day that is not over) and imported with --bill."""
+    paid_today = [world.order_no("unpaid_exact"), world.need("test_order"), world.order_no("unpaid_missed"), world.need("both_settled")]
+    site = world.p.validate()
+    received = sum(Decimal(site.order(n)["real_price"]) for n in paid_today)
+    refunded = Decimal(site.order(world.need("both_settled"))["real_price"])
     day = world.sim.clock()["now"][:10]
     bill = world.sim.download_bill(world.pd, day, tmp_path / "bill.zip")
     r = world.pd.run("--json", "reconcile", "--date", day, "--bill", str(bill), expect=None)
     run = r.json()
-    assert r.code == 0, f"discrepancies remain:\n{json.dumps(run.get('discrepancies', run), ensure_ascii=False, indent=1)[:3000]}"
-    text = json.dumps(run)
-    for n in (world.order_no("unpaid_exact"), world.order_no("unpaid_missed"), world.need("both_settled")):
-        assert n in text, f"{n} not in the run"
+    assert r.code == 0 and run["status"] == "clean" and run["discrepancies"] == [], f"discrepancies remain:\n{r}"
+    cats = run["summary"]["categories"]
+    assert set(cats) == {"matched", "refund_matched"}, cats
+    assert (cats["matched"]["count"], Decimal(cats["matched"]["order_amount"]), Decimal(cats["matched"]["bill_amount"])) == (4, received, received), cats
+    assert (cats["refund_matched"]["count"], Decimal(cats["refund_matched"]["order_amount"])) == (2, refunded), cats
     world.p.validate()
 
 
