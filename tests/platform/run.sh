@@ -47,7 +47,7 @@ fi
 say "paydesk: $PAYDESK_BIN; MariaDB: ${PAYDESK_TEST_MYSQL_URL%%@*}@…; Python: $("$PAYDESK_PLATFORM_PY" -c 'import django, sys; print(sys.version.split()[0], "Django", django.get_version())')"
 
 cd "$here"
-"$PAYDESK_PLATFORM_PY" -m pytest -p no:cacheprovider -v --tb=short -ra "$@"
+"$PAYDESK_PLATFORM_PY" -m pytest -p no:cacheprovider -v --tb=short -ra --durations=5 "$@"
 rc=$?
 say "done in $((SECONDS - t0)) s (pytest exit $rc)"
 exit $rc

@@ -136,6 +136,7 @@ def test_settle_by_notify_spends_credits_and_coupon(world):
     c = site.coupon_log(u, log)
     assert c["use_status"] == 1 and c["order_id"] == o["id"], c
     world.p.assert_recent(c["use_time"], "the coupon's use_time")
+    world.p.assert_recent(c["updated_time"], "the coupon log's updated_time")
     for course in ("vue", "redis"):
         assert len(site.live_grants(u, world.course(course))) == 1, course
     assert site.user(u)["credit"] == credit_before, "credits were taken when the order was made, not again"
@@ -170,6 +171,7 @@ def test_settle_an_order_that_spent_credits_and_used_a_coupon(world):
     c = site.coupon_log(u, log)
     assert (c["use_status"], c["order_id"]) == (1, o["id"]), c
     world.p.assert_recent(c["use_time"], "use_time")
+    world.p.assert_recent(c["updated_time"], "the coupon log's updated_time")
     for course in ("python", "django"):
         assert len(site.live_grants(u, world.course(course))) == 1, course
     assert site.user(u)["credit"] == before["credit"]
@@ -193,9 +195,7 @@ def test_partial_then_full_refund(world):
     assert site.user(u)["credit"] == before + 150, "a full refund gives the 150 credits back"
     for course in ("python", "django"):
         assert site.live_grants(u, world.course(course)) == [], f"{course} revoked by the full refund"
-    o = site.order(number)
-    assert o["order_status"] in (0, 1, 2, 3)
-    world.p.assert_recent(o["updated_time"], "the refunded order's updated_time")
+    world.p.assert_recent(site.order(number)["updated_time"], "the refunded order's updated_time")
 
 
 def test_close_gives_credits_back(world):
