@@ -15,7 +15,7 @@ want build-essential pkg-config libssl-dev ca-certificates curl python3 python3-
   fonts-noto-cjk
 if [ "$mode" = test ]; then
   # Peers (python venv), the throwaway MariaDB, and the real app window driven through WebDriver.
-  want python3-pip mariadb-server mariadb-client xvfb xauth webkit2gtk-driver
+  want python3-pip mariadb-server mariadb-client redis-server xvfb xauth webkit2gtk-driver
 fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
