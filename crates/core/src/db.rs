@@ -248,31 +248,26 @@ impl Store {
     /// that are not there switch their feature off, a missing display column is not selected.
     pub fn with_layout(&self, layout: &Layout) -> Store {
         let mut names = self.0.names.clone();
-        let d = self.0.dialect;
-        names.user_name = layout.user_name.as_deref().map(|c| q(d, c));
-        Store(Arc::new(Inner {
-            pool: self.0.pool.clone(),
-            dialect: d,
-            names,
-            config: self.0.config.clone(),
-            clock: self.0.clock.clone(),
-            utc: AtomicBool::new(self.platform_utc()),
-            features: layout.features,
-            paydesk_tables: self.0.paydesk_tables,
-        }))
+        names.user_name = layout.user_name.as_deref().map(|c| q(self.0.dialect, c));
+        self.derived(names, layout.features, self.0.paydesk_tables)
     }
 
     /// Whether Paydesk's own tables are there (see [`crate::admin::Access::Read`]).
     pub fn with_paydesk_tables(&self, ready: bool) -> Store {
+        self.derived(self.0.names.clone(), self.0.features, ready)
+    }
+
+    /// The same pool with other names or layout facts; everything else as it is.
+    fn derived(&self, names: Names, features: Features, paydesk_tables: bool) -> Store {
         Store(Arc::new(Inner {
             pool: self.0.pool.clone(),
             dialect: self.0.dialect,
-            names: self.0.names.clone(),
+            names,
             config: self.0.config.clone(),
             clock: self.0.clock.clone(),
             utc: AtomicBool::new(self.platform_utc()),
-            features: self.0.features,
-            paydesk_tables: ready,
+            features,
+            paydesk_tables,
         }))
     }
 
