@@ -962,9 +962,10 @@ fn spelling_fix(
         Some(k) => format!(
             "add it, or name the column this site uses with [database.columns.{k}] {column} = \"…\""
         ),
-        None if column == store.names().deleted_bare => format!(
+        None if column == store.names().deleted_bare => {
             "the site's soft-delete flag has another name; set deleted_column (\"is_deleted\" or \"is_delete\")"
-        ),
+                .to_string()
+        }
         None => {
             "this copy of the site differs from the models Paydesk knows; add the column".into()
         }

@@ -127,14 +127,12 @@ pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
             let converted = rt
                 .block_on(paydesk_core::fen_layout::convert_if_needed(&store))
                 .map_err(store_failure)?;
-            if let Some(backup) = &converted {
-                if !ctx.json {
-                    output::line(&format!(
-                        "converted money from integer fen to yuan in decimal columns, as Django keeps it \
-                         (backup: {})",
-                        backup.display()
-                    ));
-                }
+            if let Some(backup) = converted.as_ref().filter(|_| !ctx.json) {
+                output::line(&format!(
+                    "converted money from integer fen to yuan in decimal columns, as Django keeps it \
+                     (backup: {})",
+                    backup.display()
+                ));
             }
             let applied = rt.block_on(admin::migrate(&store)).map_err(store_failure)?;
             if ctx.json {
