@@ -12,13 +12,6 @@ import redis
 
 from harness import RETURN_URL, mysql_url, open_world
 
-# Paydesk does not write coupons back to the site's Redis yet (issue "The real platform", item 6):
-# the profile's `redis` setting is refused as unknown. Strict, so this fails the day it works and
-# the marker must go.
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="coupon write-back to the site's Redis is not implemented yet"
-)
-
 WORLDS = [("mariadb", False), ("sqlite", True)]
 
 

@@ -26,6 +26,11 @@ pub struct StoreConfig {
     /// database is opened (see `db check`), Beijing time when nothing tells.
     #[serde(default)]
     pub use_tz: Option<bool>,
+    /// The site's coupon Redis (`redis://host:port/5`; DB 5 in the course's settings). The site
+    /// lists a user's coupons only from there, so a coupon Paydesk gives back (close, expire) is
+    /// written back as the site writes it, and one a late settle uses again is removed.
+    #[serde(default)]
+    pub redis: Option<String>,
     /// Pool size; SQLite writes are serialised anyway, so a handful is plenty.
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
@@ -49,6 +54,7 @@ impl StoreConfig {
             deleted_column: DeletedColumn::default(),
             columns: ColumnNames::default(),
             use_tz: None,
+            redis: None,
             max_connections: default_max_connections(),
             busy_timeout_ms: default_busy_timeout_ms(),
         }

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod audit;
 pub mod browse;
 pub mod config;
+pub mod coupon_redis;
 pub mod db;
 pub mod demo;
 pub mod desk;

@@ -384,30 +384,6 @@ async fn paid_after_timeout_mariadb() {
     paid_after_timeout(Backend::MySql).await;
 }
 
-/// What the site's timeout task does: status 3, credits back to the balance (no ledger row),
-/// the coupon put back (in Redis; the log row keeps its order link).
-async fn site_times_out(env: &Env, order_id: i64, user: i64, credits: i64) {
-    site_cancels(env, order_id, user, credits, 3).await;
-}
-
-async fn site_cancels(env: &Env, order_id: i64, user: i64, credits: i64, status: i64) {
-    let n = env.store().names().clone();
-    let mut tx = env.store().begin_write().await.unwrap();
-    let mut q = paydesk_core::db::Query::new(format!(
-        "UPDATE {} SET order_status = ? WHERE id = ?",
-        n.order
-    ));
-    q.args = vec![status.into(), order_id.into()];
-    tx.execute(q).await.unwrap();
-    let mut q = paydesk_core::db::Query::new(format!(
-        "UPDATE {} SET credit = credit + ? WHERE id = ?",
-        n.users
-    ));
-    q.args = vec![credits.into(), user.into()];
-    tx.execute(q).await.unwrap();
-    tx.commit().await.unwrap();
-}
-
 async fn paid_after_timeout(backend: Backend) {
     let env = env(backend).await;
     let s = seed(&env).await;

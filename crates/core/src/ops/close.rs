@@ -22,6 +22,7 @@ use super::{
     OpsError, OpsResult, OrderRef, Outcome, credit_remark, find_order, json, lock_order,
     status_phrase,
 };
+use crate::coupon_redis::RedisWriteBack;
 use crate::desk::{Desk, Gateway};
 use crate::domain::{CreditOperation, ORDER_TIMEOUT_SECS, OrderStatus, UseStatus};
 use crate::queries::{self, credits::NewCredit};
@@ -99,6 +100,8 @@ pub struct CloseReport {
     pub credits_returned: i64,
     pub credit_row: Option<i64>,
     pub released_coupon_logs: Vec<i64>,
+    /// The given-back coupons written back to the site's Redis (or why not).
+    pub coupon_redis: RedisWriteBack,
     pub message: String,
 }
 
@@ -199,6 +202,7 @@ async fn noop(
         credits_returned: 0,
         credit_row: None,
         released_coupon_logs: Vec::new(),
+        coupon_redis: RedisWriteBack::default(),
         message,
     })
 }
@@ -266,12 +270,16 @@ async fn cancel_in_db(
         }
     }
     let mut released = Vec::new();
+    let mut given_back = Vec::new();
     for log in &coupons_before {
         if log.use_status == Some(UseStatus::Used) {
             continue;
         }
         queries::coupons::set_log_use(&mut tx, log.id, UseStatus::Unused, None, None).await?;
         released.push(log.id);
+        if let Some(c) = queries::coupons::get_coupon(&mut tx, log.coupon_id).await? {
+            given_back.push((log.clone(), c));
+        }
     }
     let after = lock_order(&mut tx, order.id).await?;
     let mut a = desk.audit(action, "ok");
@@ -293,6 +301,18 @@ async fn cancel_in_db(
     a.detail = Some(alipay_note.to_string());
     desk.audit_in(&mut tx, &a).await?;
     tx.commit().await?;
+    // After the commit: the database is the truth, Redis the site's copy of it.
+    let coupon_redis = crate::coupon_redis::put_back(&desk.store, &given_back).await;
+    let mut message = format!(
+        "order {} is now {} ({alipay_note}); {} credits returned, {} coupon(s) released",
+        order.order_number,
+        status_phrase(to),
+        if credit_row.is_some() { credit } else { 0 },
+        released.len()
+    );
+    if let Some(note) = &coupon_redis.note {
+        message.push_str(&format!("; {note}"));
+    }
     Ok(CloseReport {
         outcome: Outcome::Done,
         order_id: order.id,
@@ -303,16 +323,8 @@ async fn cancel_in_db(
         credits_returned: if credit_row.is_some() { credit } else { 0 },
         credit_row,
         released_coupon_logs: released,
-        message: format!(
-            "order {} is now {} ({alipay_note}); {} credits returned, {} coupon(s) released",
-            order.order_number,
-            status_phrase(to),
-            if credit_row.is_some() { credit } else { 0 },
-            coupons_before
-                .iter()
-                .filter(|l| l.use_status != Some(UseStatus::Used))
-                .count()
-        ),
+        coupon_redis,
+        message,
     })
 }
 

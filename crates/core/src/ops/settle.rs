@@ -117,6 +117,8 @@ pub struct SettleReport {
     pub grants_created: Vec<i64>,
     pub credit_row: Option<i64>,
     pub coupon_logs_used: Vec<i64>,
+    /// Coupons a late settle used again, removed from the site's Redis (or why not).
+    pub coupon_redis: crate::coupon_redis::RedisWriteBack,
     /// What a late settle could not take back; finance decides (see the module docs).
     pub flags: Vec<String>,
     pub message: String,
@@ -599,6 +601,7 @@ fn noop_report(order: &OrderRow, via: Via) -> SettleReport {
         grants_created: Vec::new(),
         credit_row: None,
         coupon_logs_used: Vec::new(),
+        coupon_redis: Default::default(),
         flags: Vec::new(),
         message: format!(
             "order {} was already settled (paid at {}): nothing to do",
@@ -823,8 +826,15 @@ async fn apply(
     a.detail = Some(detail);
     desk.audit_in(&mut tx, &a).await?;
     tx.commit().await?;
+    // A late settle takes given-back coupons again: the site must stop offering them. (On time,
+    // the site removed the coupon from its Redis when the order was made.)
+    let coupon_redis = if late {
+        crate::coupon_redis::remove(&desk.store, order.user_id, &coupon_logs_used).await
+    } else {
+        Default::default()
+    };
 
-    let message = if late && flags.is_empty() {
+    let mut message = if late && flags.is_empty() {
         format!(
             "order {} was {} but Alipay says paid: settled it, and took back what the cancellation had returned",
             order.order_number,
@@ -843,6 +853,12 @@ async fn apply(
             order.order_number, paid.amount, paid.trade_no
         )
     };
+    if !desk.store.features().grants {
+        message.push_str("; no courses granted: this site has no user-course table");
+    }
+    if let Some(note) = &coupon_redis.note {
+        message.push_str(&format!("; {note}"));
+    }
     Ok(SettleReport {
         outcome: Outcome::Done,
         order_id: order.id,
@@ -857,6 +873,7 @@ async fn apply(
         grants_created,
         credit_row,
         coupon_logs_used,
+        coupon_redis,
         flags,
         message,
     })

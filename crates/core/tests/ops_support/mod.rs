@@ -62,6 +62,8 @@ pub struct Opts {
     pub refund_retries: u32,
     pub timeout: Duration,
     pub max_connections: u32,
+    /// The site's coupon Redis in the profile.
+    pub redis: Option<String>,
 }
 
 impl Default for Opts {
@@ -70,6 +72,7 @@ impl Default for Opts {
             refund_retries: 0,
             timeout: Duration::from_secs(3),
             max_connections: 8,
+            redis: None,
         }
     }
 }
@@ -114,6 +117,7 @@ pub async fn env_with(backend: Backend, opts: Opts) -> Env {
     };
     let mut config = config;
     config.max_connections = opts.max_connections;
+    config.redis = opts.redis.clone();
     let store = paydesk_core::admin::init_new(&config, clock.clone())
         .await
         .expect("new platform database");
@@ -747,4 +751,28 @@ pub fn desk_with_seller(env: &Env, seller_id: &str) -> Desk {
         notify_url: None,
     };
     Desk::new(env.store().clone(), "other", ProfileKind::Sandbox, "tester").with_gateway(gateway)
+}
+
+/// What the site's timeout task does: status 3, credits back to the balance (no ledger row),
+/// the coupon put back (in Redis; the log row keeps its order link).
+pub async fn site_times_out(env: &Env, order_id: i64, user: i64, credits: i64) {
+    site_cancels(env, order_id, user, credits, 3).await;
+}
+
+pub async fn site_cancels(env: &Env, order_id: i64, user: i64, credits: i64, status: i64) {
+    let n = env.store().names().clone();
+    let mut tx = env.store().begin_write().await.unwrap();
+    let mut q = paydesk_core::db::Query::new(format!(
+        "UPDATE {} SET order_status = ? WHERE id = ?",
+        n.order
+    ));
+    q.args = vec![status.into(), order_id.into()];
+    tx.execute(q).await.unwrap();
+    let mut q = paydesk_core::db::Query::new(format!(
+        "UPDATE {} SET credit = credit + ? WHERE id = ?",
+        n.users
+    ));
+    q.args = vec![credits.into(), user.into()];
+    tx.execute(q).await.unwrap();
+    tx.commit().await.unwrap();
 }
