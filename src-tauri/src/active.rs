@@ -61,6 +61,15 @@ impl Active {
             simulator: self.simulator.clone(),
             notify_url: self.notify_url.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
+            features_off: self
+                .desk
+                .store
+                .features()
+                .off()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            platform_utc: self.desk.store.platform_utc(),
         }
     }
 

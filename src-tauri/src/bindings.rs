@@ -47,6 +47,7 @@ pub fn files() -> BTreeMap<String, String> {
         DatabaseKind,
         IsDeletedColumn,
         SchemaReport,
+        PlatformFeature,
         OrderFilter,
         PageRequest,
         OrderPage,

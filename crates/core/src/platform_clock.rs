@@ -119,7 +119,9 @@ pub async fn settle_clock(store: &Store) -> Result<ClockReport> {
     let newest = newest_written(store).await?;
     let now_utc = store.clock().now_utc().naive_utc();
     let detected = newest.as_ref().and_then(|(t, _)| judge(*t, now_utc));
-    let evidence = newest.map(|(t, where_)| format!("newest {where_} {t}, now {now_utc} UTC"));
+    let secs = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let evidence =
+        newest.map(|(t, where_)| format!("newest {where_} {}, now {} UTC", secs(t), secs(now_utc)));
     let (use_tz, source) = match (configured, detected) {
         (Some(v), _) => (v, ClockSource::Profile),
         (None, Some(v)) => (v, ClockSource::Detected),

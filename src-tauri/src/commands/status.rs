@@ -121,6 +121,8 @@ pub async fn profile_test_connection(
     Ok(SchemaReport {
         ok: r.ok(),
         problems: r.problems.iter().map(ToString::to_string).collect(),
+        notes: r.notes.iter().map(ToString::to_string).collect(),
+        clock: r.clock.describe(),
         suggestions: r.suggested_indexes.iter().map(|s| s.sql.clone()).collect(),
     })
 }

@@ -54,6 +54,30 @@ pub struct AppStatus {
     pub simulator: Option<SimulatorInfo>,
     pub notify_url: Option<String>,
     pub version: String,
+    /// Parts of the platform this database does not have (no table): shown in the top bar.
+    pub features_off: Vec<PlatformFeature>,
+    /// The platform stores naive UTC (Django `USE_TZ=True`); Paydesk shows Beijing time anyway.
+    pub platform_utc: bool,
+}
+
+/// An optional part of the platform (core's `schema::Feature`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformFeature {
+    CreditLedger,
+    Coupons,
+    Grants,
+}
+
+impl From<paydesk_core::schema::Feature> for PlatformFeature {
+    fn from(f: paydesk_core::schema::Feature) -> Self {
+        use paydesk_core::schema::Feature;
+        match f {
+            Feature::CreditLedger => PlatformFeature::CreditLedger,
+            Feature::Coupons => PlatformFeature::Coupons,
+            Feature::Grants => PlatformFeature::Grants,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -130,5 +154,9 @@ pub struct ProfileSettings {
 pub struct SchemaReport {
     pub ok: bool,
     pub problems: Vec<String>,
+    /// What works differently on this database (features off, names not shown).
+    pub notes: Vec<String>,
+    /// How the platform stores datetimes and how Paydesk knows.
+    pub clock: String,
     pub suggestions: Vec<String>,
 }

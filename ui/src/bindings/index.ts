@@ -34,6 +34,7 @@ export type { OrderPage } from "./OrderPage";
 export type { OrderRow } from "./OrderRow";
 export type { PageRequest } from "./PageRequest";
 export type { PayLink } from "./PayLink";
+export type { PlatformFeature } from "./PlatformFeature";
 export type { ProfileDatabase } from "./ProfileDatabase";
 export type { ProfileKeys } from "./ProfileKeys";
 export type { ProfileKind } from "./ProfileKind";
