@@ -227,6 +227,7 @@ async fn seed_simulator(sim: &SimHandle, store: &paydesk_core::Store) {
                 total_amount,
                 gmt_create: p.created_time,
                 gmt_payment: p.pay_time,
+                refunds: Vec::new(),
             }),
             // Alipay would not have taken it, so its bill must not list it either.
             Err(_) => {

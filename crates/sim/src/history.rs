@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 
 use crate::core::Sim;
 use crate::protocol::Charset;
-use crate::state::{LedgerEntry, LedgerKind, Product, Trade, TradeStatus};
+use crate::state::{LedgerEntry, LedgerKind, Product, Refund, Trade, TradeStatus};
 
 /// One payment to record. Amounts are [`Amount`]s, so a value Alipay would refuse (0, more than
 /// two decimals, above 100,000,000) cannot be imported either.
@@ -22,6 +22,18 @@ pub struct HistoricTrade {
     pub gmt_create: NaiveDateTime,
     /// When the buyer paid (the bill's 完成时间), Beijing time.
     pub gmt_payment: NaiveDateTime,
+    /// Refunds made since, oldest first (a refund made in the merchant portal, say).
+    pub refunds: Vec<HistoricRefund>,
+}
+
+/// One refund of an imported payment, as Alipay made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoricRefund {
+    pub out_request_no: String,
+    pub amount: Amount,
+    pub reason: Option<String>,
+    /// When the money went back, Beijing time.
+    pub gmt_refund: NaiveDateTime,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -54,10 +66,11 @@ impl Sim {
         let app_id = self.identity.app_id.clone();
         let mut st = self.lock();
         let mut imported = 0;
-        for h in batch {
+        for mut h in batch {
             if st.by_out_trade_no(&app_id, &h.out_trade_no).is_some() {
                 continue;
             }
+            let refunds = std::mem::take(&mut h.refunds);
             // Like the cashier's, but dated the day of payment: the bill shows the number next
             // to that day's date.
             let trade_no = self.new_trade_no(&mut st, h.gmt_payment);
@@ -101,6 +114,37 @@ impl Sim {
                 out_request_no: None,
                 amount: t.total_amount.value(),
             });
+            let mut t = t;
+            for r in refunds {
+                // As the refund method does: the fee of the cumulative refund, less what was
+                // given back already, never more than was charged.
+                let after = t.refunded() + r.amount.value();
+                let before: rust_decimal::Decimal = t.refunds.iter().map(|x| x.fee_returned).sum();
+                let fee_back =
+                    (self.fee(after).min(t.fee) - before).max(rust_decimal::Decimal::ZERO);
+                t.refunds.push(Refund {
+                    out_request_no: r.out_request_no.clone(),
+                    amount: r.amount.value(),
+                    reason: r.reason,
+                    gmt_refund: r.gmt_refund,
+                    fee_returned: fee_back,
+                });
+                if t.refunded() == t.total_amount.value() {
+                    t.status = TradeStatus::TradeClosed;
+                    t.gmt_close = Some(r.gmt_refund);
+                }
+                let seq = st.next_seq();
+                st.ledger.push(LedgerEntry {
+                    seq,
+                    at: r.gmt_refund,
+                    kind: LedgerKind::Refund,
+                    app_id: t.app_id.clone(),
+                    trade_no: t.trade_no.clone(),
+                    out_trade_no: t.out_trade_no.clone(),
+                    out_request_no: Some(r.out_request_no),
+                    amount: -r.amount.value(),
+                });
+            }
             st.insert(t);
             imported += 1;
         }
@@ -144,6 +188,25 @@ fn check(h: &HistoricTrade, now: NaiveDateTime) -> Result<(), ImportError> {
             h.gmt_payment
         ));
     }
+    let mut refunded = rust_decimal::Decimal::ZERO;
+    for r in &h.refunds {
+        refunded += r.amount.value();
+        if r.gmt_refund < h.gmt_payment || r.gmt_refund > now {
+            return bad(format!(
+                "refund {} at {} is not between the payment and now",
+                r.out_request_no, r.gmt_refund
+            ));
+        }
+        if r.out_request_no.is_empty() || r.out_request_no.len() > 64 {
+            return bad("out_request_no must be 1-64 characters".into());
+        }
+    }
+    if refunded > h.total_amount.value() {
+        return bad(format!(
+            "refunds of {refunded} exceed the payment of {}",
+            h.total_amount.value()
+        ));
+    }
     Ok(())
 }
 
@@ -167,6 +230,7 @@ mod tests {
             total_amount: amount.parse().unwrap(),
             gmt_create: at(created),
             gmt_payment: at(paid),
+            refunds: Vec::new(),
         }
     }
 
@@ -185,6 +249,57 @@ mod tests {
         })
         .await
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_imported_portal_refund_is_in_its_days_bill() {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = start(dir.path()).await;
+        sim.clock().set_beijing("2026-03-10 12:00:00").unwrap();
+        let mut t = trade(
+            "2026030100000200000002000009",
+            "100.00",
+            "2026-03-01 09:00:00",
+            "2026-03-01 09:03:10",
+        );
+        t.refunds.push(HistoricRefund {
+            out_request_no: "PORTAL20260302".into(),
+            amount: "30.00".parse().unwrap(),
+            reason: Some("客服退款".into()),
+            gmt_refund: at("2026-03-02 18:00:00"),
+        });
+        assert_eq!(sim.import_paid_trades([t.clone()]).unwrap(), 1);
+        let traded = sim.trade(&t.out_trade_no).unwrap();
+        assert_eq!(traded.status, TradeStatus::TradeSuccess, "partly refunded");
+        assert_eq!(traded.refunded(), "30.00".parse::<Decimal>().unwrap());
+        let zip = build(
+            &sim.sim.lock(),
+            &sim.account(),
+            BillPeriod::Day(NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()),
+            sim.sim.now(),
+        )
+        .unwrap()
+        .expect("a bill for the refund's day");
+        let bill = parse_bill(&zip).unwrap();
+        assert_eq!(bill.rows.len(), 1);
+        let r = &bill.rows[0];
+        assert_eq!(r.kind, BillKind::Refund);
+        assert_eq!(r.out_trade_no, t.out_trade_no);
+        assert_eq!(r.received, "-30.00".parse::<Decimal>().unwrap());
+        // More than was paid cannot be history.
+        let mut over = trade(
+            "2026030100000200000002000010",
+            "1.00",
+            "2026-03-01 09:00:00",
+            "2026-03-01 09:01:00",
+        );
+        over.refunds.push(HistoricRefund {
+            out_request_no: "R1".into(),
+            amount: "2.00".parse().unwrap(),
+            reason: None,
+            gmt_refund: at("2026-03-01 10:00:00"),
+        });
+        assert!(sim.import_paid_trades([over]).is_err());
     }
 
     #[tokio::test]

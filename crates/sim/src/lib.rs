@@ -40,7 +40,7 @@ use tokio::sync::watch;
 pub use cashier::Paid;
 pub use clock::SimClock;
 pub use fault::{Fault, FaultRule};
-pub use history::{HistoricTrade, ImportError};
+pub use history::{HistoricRefund, HistoricTrade, ImportError};
 pub use keystore::{Identity, KeyPaths, SimKeys};
 pub use notify::NotifyRecord;
 pub use protocol::AlipayError;
