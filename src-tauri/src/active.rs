@@ -153,9 +153,13 @@ async fn start_simulator(
         events.as_ref(),
     )
     .await?;
-    if created {
+    let practice = if created {
+        let cases = crate::practice::alipay_side(&sim, &store).await;
         seed_simulator(&sim, &store).await;
-    }
+        Some(cases)
+    } else {
+        None
+    };
 
     let listener = notify::start()
         .await
@@ -188,6 +192,9 @@ async fn start_simulator(
         )
         .with_gateway(gateway),
     );
+    if let Some(cases) = &practice {
+        crate::practice::refunds(&desk, &sim, cases).await;
+    }
     listener.serve(desk.clone(), events);
     Ok(Active {
         simulator: Some(SimulatorInfo {

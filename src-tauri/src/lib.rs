@@ -9,6 +9,7 @@ pub mod config;
 pub mod dto;
 pub mod error;
 pub mod notify;
+pub mod practice;
 pub mod qr;
 pub mod state;
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod coupon_redis;
 pub mod db;
 pub mod demo;
+pub mod demo_practice;
 pub mod desk;
 pub mod domain;
 pub mod error;

@@ -274,3 +274,41 @@ pub async fn paid_through_alipay(tx: &mut Tx, limit: usize) -> Result<Vec<PaidOr
         })
         .collect()
 }
+
+/// Orders not paid here (unpaid first, then cancelled or timed out; Alipay-bound) created in
+/// `[from, to)`, oldest first within each.
+pub async fn unpaid_created_between(
+    tx: &mut Tx,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<(String, Decimal, NaiveDateTime, Option<String>)>> {
+    let q = Query::new(format!(
+        "SELECT order_number, {}, created_time, {} AS name FROM {} \
+         WHERE order_status IN (?, ?, ?) AND pay_type <> ? AND real_price > 0 AND created_time >= ? AND created_time < ? \
+         ORDER BY order_status = ? DESC, created_time, id LIMIT ?",
+        crate::db::yuan_col(tx.dialect(), "real_price", "real_price"),
+        tx.names().order_name,
+        tx.names().order
+    ))
+    .bind(OrderStatus::Unpaid.code())
+    .bind(OrderStatus::Cancelled.code())
+    .bind(OrderStatus::TimedOut.code())
+    .bind(PayType::Balance.code())
+    .bind(from)
+    .bind(to)
+    .bind(OrderStatus::Unpaid.code())
+    .bind(limit);
+    tx.fetch_all(q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.string("order_number")?,
+                r.yuan("real_price")?,
+                r.time("created_time")?,
+                r.opt_string("name")?,
+            ))
+        })
+        .collect()
+}
