@@ -549,16 +549,26 @@ pub enum Feature {
     Coupons,
     /// Course grants (`ly_user_course`): granting the courses of a paid order, revoke, restore.
     Grants,
+    /// Test orders: the one thing that adds rows to the order tables. Off when an insert there
+    /// would fail (a NOT NULL column Paydesk does not know); browsing and paying are unaffected.
+    TestOrders,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 3] = [Feature::CreditLedger, Feature::Coupons, Feature::Grants];
+    pub const ALL: [Feature; 4] = [
+        Feature::CreditLedger,
+        Feature::Coupons,
+        Feature::Grants,
+        Feature::TestOrders,
+    ];
 
     fn roles(self) -> &'static [Role] {
         match self {
             Feature::CreditLedger => &[Role::Credit],
             Feature::Coupons => &[Role::Coupon, Role::CouponLog],
             Feature::Grants => &[Role::UserCourse],
+            // Not a table of its own: see [`check_platform_schema`].
+            Feature::TestOrders => &[],
         }
     }
 
@@ -567,6 +577,7 @@ impl Feature {
             Feature::CreditLedger => "credit ledger",
             Feature::Coupons => "coupons",
             Feature::Grants => "course grants",
+            Feature::TestOrders => "test orders",
         }
     }
 
@@ -579,6 +590,9 @@ impl Feature {
             Feature::Grants => {
                 "paid orders grant no courses, and grant/revoke/restore/merge are unavailable"
             }
+            Feature::TestOrders => {
+                "Paydesk cannot add an order here; browsing, paying, settling and refunds work"
+            }
         }
     }
 }
@@ -589,6 +603,7 @@ pub struct Features {
     pub credit_ledger: bool,
     pub coupons: bool,
     pub grants: bool,
+    pub test_orders: bool,
 }
 
 impl Default for Features {
@@ -597,6 +612,7 @@ impl Default for Features {
             credit_ledger: true,
             coupons: true,
             grants: true,
+            test_orders: true,
         }
     }
 }
@@ -607,6 +623,7 @@ impl Features {
             Feature::CreditLedger => self.credit_ledger,
             Feature::Coupons => self.coupons,
             Feature::Grants => self.grants,
+            Feature::TestOrders => self.test_orders,
         }
     }
 
@@ -615,6 +632,7 @@ impl Features {
             Feature::CreditLedger => self.credit_ledger = on,
             Feature::Coupons => self.coupons = on,
             Feature::Grants => self.grants = on,
+            Feature::TestOrders => self.test_orders = on,
         }
     }
 
@@ -733,6 +751,12 @@ pub enum Note {
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Note::FeatureOff {
+                feature: Feature::TestOrders,
+                consequence,
+                fix,
+                ..
+            } => write!(f, "test orders off: {consequence} ({fix})"),
             Note::FeatureOff {
                 feature,
                 tables,
@@ -1150,6 +1174,30 @@ pub async fn check_platform_schema(store: &Store) -> Result<SchemaCheck> {
                 }
             }
         }
+    }
+    // An insert into the order tables that would fail only stops test orders: Paydesk adds
+    // orders for testers alone, and must not refuse a live site's settles and refunds for it.
+    let order_tables = [Role::Order.table(store), Role::OrderCourse.table(store)];
+    let (order_inserts, rest): (Vec<Problem>, Vec<Problem>) =
+        problems.into_iter().partition(|p| match p {
+            Problem::NoDefault { table, .. } | Problem::NotNullable { table, .. } => {
+                order_tables.contains(&table.as_str())
+            }
+            _ => false,
+        });
+    let mut problems = rest;
+    if !order_inserts.is_empty() {
+        features.set(Feature::TestOrders, false);
+        notes.push(Note::FeatureOff {
+            feature: Feature::TestOrders,
+            tables: order_tables.iter().map(|t| t.to_string()).collect(),
+            consequence: Feature::TestOrders.consequence().to_string(),
+            fix: order_inserts
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
     }
     if !fen_columns.is_empty() {
         problems.push(Problem::FenMoney {

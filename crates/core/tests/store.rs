@@ -350,3 +350,67 @@ async fn configured_names_and_is_delete_spelling_are_honoured(b: &Backend) {
     );
 }
 both!(configured_names_and_is_delete_spelling_are_honoured);
+
+async fn an_insert_that_would_fail_is_refused_before_any_operation(b: &Backend) {
+    use paydesk_core::schema::{self, Role};
+    let store = admin::init_new(&b.config, clock()).await.unwrap();
+    // A copy of the site whose models added NOT NULL columns Paydesk does not know, without a
+    // database default (Django never declares one): every insert Paydesk makes there would fail.
+    let with_extra = |role: Role, col: &str| {
+        let ddl = schema::create_table_sql(&store, role);
+        let at = ddl.rfind("\n)").unwrap();
+        format!(
+            "{},\n    {col} varchar(20) NOT NULL{}",
+            &ddl[..at],
+            &ddl[at..]
+        )
+    };
+    for (role, col) in [(Role::Credit, "source"), (Role::Order, "channel")] {
+        store
+            .execute_raw(&format!("DROP TABLE {}", role.table(&store)))
+            .await
+            .unwrap();
+        store.execute_raw(&with_extra(role, col)).await.unwrap();
+    }
+    store.close().await;
+    let err = admin::open_platform(&b.config, clock(), admin::Access::Write)
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("column fg_credit.source is NOT NULL without a default"),
+        "{msg}"
+    );
+    if b.name == "mysql" {
+        assert!(
+            msg.contains("ALTER TABLE `fg_credit` ALTER COLUMN `source` SET DEFAULT ''"),
+            "{msg}"
+        );
+    }
+    // The order tables' insert only stops test orders: the ledger is fixed, the desk opens.
+    let store = Store::connect(&b.config, clock(), OpenMode::MustExist)
+        .await
+        .unwrap();
+    store.execute_raw("DROP TABLE fg_credit").await.unwrap();
+    store
+        .execute_raw(&schema::create_table_sql(&store, Role::Credit))
+        .await
+        .unwrap();
+    store.close().await;
+    let store = admin::open_platform(&b.config, clock(), admin::Access::Write)
+        .await
+        .unwrap();
+    assert!(!store.features().test_orders);
+    let check = admin::check(&store).await.unwrap();
+    assert!(check.ok(), "{:?}", check.problems);
+    assert!(
+        check
+            .notes
+            .iter()
+            .any(|n| n.to_string().starts_with("test orders off:")
+                && n.to_string().contains("ly_order.channel")),
+        "{:?}",
+        check.notes
+    );
+}
+both!(an_insert_that_would_fail_is_refused_before_any_operation);

@@ -67,6 +67,7 @@ pub enum PlatformFeature {
     CreditLedger,
     Coupons,
     Grants,
+    TestOrders,
 }
 
 impl From<paydesk_core::schema::Feature> for PlatformFeature {
@@ -76,6 +77,7 @@ impl From<paydesk_core::schema::Feature> for PlatformFeature {
             Feature::CreditLedger => PlatformFeature::CreditLedger,
             Feature::Coupons => PlatformFeature::Coupons,
             Feature::Grants => PlatformFeature::Grants,
+            Feature::TestOrders => PlatformFeature::TestOrders,
         }
     }
 }

@@ -3,4 +3,4 @@
 /**
  * An optional part of the platform (core's `schema::Feature`).
  */
-export type PlatformFeature = "credit_ledger" | "coupons" | "grants";
+export type PlatformFeature = "credit_ledger" | "coupons" | "grants" | "test_orders";

@@ -18,7 +18,7 @@ const en: Messages = {
     retry: 'Retry',
     featuresOff: '{features} off',
     featuresOffHint: 'This database has no table for: {features}. Everything else works; run paydesk db check for details.',
-    feature: { credit_ledger: 'Credit ledger', coupons: 'Coupons', grants: 'Course grants' },
+    feature: { credit_ledger: 'Credit ledger', coupons: 'Coupons', grants: 'Course grants', test_orders: 'Test orders' },
     utcClock: 'UTC storage',
     utcClockHint: 'The platform stores times in UTC (Django USE_TZ=True); Paydesk shows Beijing time.',
   },

@@ -17,7 +17,7 @@ const zh = {
     retry: '重试',
     featuresOff: '{features} 已关闭',
     featuresOffHint: '此数据库没有对应的表：{features}。其他功能照常；运行 paydesk db check 查看详情。',
-    feature: { credit_ledger: '积分流水', coupons: '优惠券', grants: '课程授权' },
+    feature: { credit_ledger: '积分流水', coupons: '优惠券', grants: '课程授权', test_orders: '测试订单' },
     utcClock: 'UTC 存储',
     utcClockHint: '平台按 UTC 存储时间（Django USE_TZ=True）；Paydesk 显示北京时间。',
   },

@@ -64,6 +64,13 @@ pub async fn test_order(desk: &Desk, req: &TestOrderRequest) -> OpsResult<TestOr
         refuse(desk, "test_order", None, None, &e).await;
         return Err(e);
     }
+    if !desk.store.features().test_orders {
+        return Err(OpsError::Refused(
+            "test orders are off on this database: an order Paydesk adds would leave a NOT NULL \
+             column of the order tables empty (paydesk db check names it and the fix)"
+                .into(),
+        ));
+    }
     let mut tx = desk.store.begin_write().await?;
     match create(desk, &mut tx, req).await {
         Ok(r) => {
