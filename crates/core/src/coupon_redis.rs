@@ -221,6 +221,6 @@ mod tests {
     #[test]
     fn beijing_times_become_unix_time() {
         let t = NaiveDateTime::parse_from_str("2026-12-02 08:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
-        assert_eq!(unix(t), 1_764_633_600);
+        assert_eq!(unix(t), 1_796_169_600); // 2026-12-02 00:00:00 UTC
     }
 }
