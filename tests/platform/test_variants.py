@@ -123,7 +123,7 @@ def test_minimal_db_check_says_what_is_off(minimal):
     for word in ("credit", "coupon", "grant"):
         assert any(word in line for line in off), f"db check does not say {word}s are off:\n{r.stdout}"
     j = minimal.pd.json("db", "check")
-    assert j["layout"]["features"] == {"credit_ledger": False, "coupons": False, "grants": False}, j.get("layout")
+    assert j["layout"]["features"] == {"credit_ledger": False, "coupons": False, "grants": False, "test_orders": True}, j.get("layout")
     minimal.state["checked"] = True
 
 

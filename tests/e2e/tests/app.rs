@@ -383,14 +383,26 @@ impl Ui {
         self.close_drawer().await?;
         self.nav("orders").await?;
         self.fill(&tid("orders-filter-prefix"), number).await?;
-        self.click(&tid(&format!("orders-row-{number}"))).await?;
-        self.until(
-            "the order's detail",
-            "const e = document.querySelector('[data-testid=\"detail-order-number\"]'); return !!e && e.textContent.includes(arguments[0]);",
-            vec![json!(number)],
-            30,
-        )
-        .await?;
+        // A change event (a refund's notify arriving, say) reloads the list and may replace the
+        // row under the click: click again, as a person would, before giving up.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            self.click(&tid(&format!("orders-row-{number}"))).await?;
+            let shown = self
+                .until(
+                    "the order's detail",
+                    "const e = document.querySelector('[data-testid=\"detail-order-number\"]'); return !!e && e.textContent.includes(arguments[0]);",
+                    vec![json!(number)],
+                    10,
+                )
+                .await;
+            match shown {
+                Ok(()) => break,
+                Err(e) if tries >= 3 => return Err(e),
+                Err(_) => println!("order {number}: no detail after a click, clicking again"),
+            }
+        }
         // The drawer slides in: shots taken mid-way cut it off at the right edge.
         self.until(
             "the drawer to finish sliding in",
