@@ -60,7 +60,6 @@ async fn migration_states(store: &Store) -> Result<Vec<MigrationState>> {
 
 /// Applies Paydesk's pending migrations (only `paydesk_*` tables). Returns the versions applied now.
 pub async fn migrate(store: &Store) -> Result<Vec<i64>> {
-    crate::fen_layout::convert_if_needed(store).await?;
     let before: Vec<i64> = migration_states(store)
         .await?
         .iter()
@@ -118,17 +117,7 @@ pub async fn check(store: &Store) -> Result<CheckReport> {
         .any(|p| matches!(p, Problem::MissingTable { .. }))
     {
         // No orders table to look at: say what the profile says.
-        ClockReport {
-            use_tz: store.config().use_tz.unwrap_or(false),
-            source: if store.config().use_tz.is_some() {
-                platform_clock::ClockSource::Profile
-            } else {
-                platform_clock::ClockSource::Default
-            },
-            detected: None,
-            evidence: None,
-            warning: None,
-        }
+        ClockReport::from_profile(store.config().use_tz)
     } else {
         platform_clock::settle_clock(store).await?
     };
@@ -174,6 +163,7 @@ pub async fn open_platform(
     platform_clock::settle_clock(&store).await?;
     let ready = match access {
         Access::Write => {
+            crate::fen_layout::convert_if_needed(&store).await?;
             migrate(&store).await?;
             true
         }

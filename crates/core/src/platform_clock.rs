@@ -38,6 +38,21 @@ pub struct ClockReport {
 }
 
 impl ClockReport {
+    /// What the profile alone says, when there are no rows to look at.
+    pub fn from_profile(use_tz: Option<bool>) -> ClockReport {
+        ClockReport {
+            use_tz: use_tz.unwrap_or(false),
+            source: if use_tz.is_some() {
+                ClockSource::Profile
+            } else {
+                ClockSource::Default
+            },
+            detected: None,
+            evidence: None,
+            warning: None,
+        }
+    }
+
     pub fn describe(&self) -> String {
         let how = if self.use_tz {
             "naive UTC (Django USE_TZ=True)"

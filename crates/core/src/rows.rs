@@ -25,8 +25,13 @@ pub struct Base {
 
 /// `alias.name, alias.<deleted> AS is_deleted, …` for a SELECT; the alias hides the spelling.
 pub fn base_cols(n: &Names, alias: &str) -> String {
+    base_cols_named(n, alias, "name")
+}
+
+/// [`base_cols`] where BaseModel's `name` is spelled otherwise (the order title).
+fn base_cols_named(n: &Names, alias: &str, name: &str) -> String {
     format!(
-        "{a}.name, {a}.{d} AS is_deleted, {a}.orders, {a}.is_show, {a}.created_time, {a}.updated_time",
+        "{a}.{name} AS name, {a}.{d} AS is_deleted, {a}.orders, {a}.is_show, {a}.created_time, {a}.updated_time",
         a = alias,
         d = n.deleted
     )
@@ -65,11 +70,7 @@ pub struct OrderRow {
 
 pub fn order_cols(n: &Names, a: &str) -> String {
     // The title may be spelled otherwise (`order_title`): select it under BaseModel's name.
-    let base = base_cols(n, a).replacen(
-        &format!("{a}.name"),
-        &format!("{a}.{} AS name", n.order_name),
-        1,
-    );
+    let base = base_cols_named(n, a, &n.order_name);
     format!(
         "{a}.id, {base}, {}, {}, {a}.order_number, {a}.order_status, {a}.pay_type, \
          {a}.order_desc, {a}.pay_time, {a}.user_id, {a}.credit",

@@ -829,20 +829,44 @@ struct ColumnInfo {
 
 type Tables = BTreeMap<String, BTreeMap<String, ColumnInfo>>;
 
-/// Every table of the database → its columns (lower-cased names).
-async fn describe(store: &Store) -> Result<Tables> {
-    let mut out: Tables = BTreeMap::new();
+/// What the database has: every table's name (to suggest one a role could be), and the columns
+/// of the platform tables the profile names — only those, so opening a site with hundreds of
+/// tables reads no more than it needs.
+struct Found {
+    names: BTreeSet<String>,
+    columns: Tables,
+}
+
+async fn describe(store: &Store) -> Result<Found> {
+    let wanted: Vec<&str> = Role::ALL.iter().map(|r| r.table(store)).collect();
+    let mut columns: Tables = BTreeMap::new();
     let mut tx = store.begin_read().await?;
+    let names: BTreeSet<String> = match store.dialect() {
+        Dialect::MySql => tx.fetch_all(Query::new(
+            "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+        )),
+        Dialect::Sqlite => tx.fetch_all(Query::new(
+            "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )),
+    }
+    .await?
+    .iter()
+    .map(|r| r.string("t"))
+    .collect::<Result<_>>()?;
     match store.dialect() {
         Dialect::MySql => {
             // Unsigned information_schema numbers do not decode as i64: cast them.
-            let qy = Query::new(
+            let mut qy = Query::new(format!(
                 "SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS dt, COLUMN_TYPE AS ct, \
                  CAST(CHARACTER_MAXIMUM_LENGTH AS SIGNED) AS len, CAST(NUMERIC_SCALE AS SIGNED) AS scale, \
                  IS_NULLABLE AS nullable, \
                  CASE WHEN COLUMN_DEFAULT IS NULL THEN 0 ELSE 1 END AS has_default, EXTRA AS extra \
-                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()",
-            );
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN {}",
+                crate::queries::in_list(wanted.len())
+            ));
+            for t in &wanted {
+                qy.push_arg(*t);
+            }
             for r in tx.fetch_all(qy).await? {
                 let extra = r
                     .opt_string("extra")?
@@ -851,7 +875,7 @@ async fn describe(store: &Store) -> Result<Tables> {
                 let generated = ["auto_increment", "generated", "virtual", "persistent"]
                     .iter()
                     .any(|w| extra.contains(w));
-                out.entry(r.string("t")?).or_default().insert(
+                columns.entry(r.string("t")?).or_default().insert(
                     r.string("c")?.to_ascii_lowercase(),
                     ColumnInfo {
                         data_type: r.string("dt")?.to_ascii_lowercase(),
@@ -865,23 +889,17 @@ async fn describe(store: &Store) -> Result<Tables> {
             }
         }
         Dialect::Sqlite => {
-            let tables = tx
-                .fetch_all(Query::new(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-                ))
-                .await?;
-            for t in tables {
-                let n = t.string("name")?;
+            for n in wanted.iter().filter(|n| names.contains(**n)) {
                 let rows = tx
                     .fetch_all(
                         Query::new(
                             "SELECT name, type, \"notnull\" AS nn, dflt_value IS NOT NULL AS has_default, pk \
                              FROM pragma_table_info(?)",
                         )
-                        .bind(n.as_str()),
+                        .bind(*n),
                     )
                     .await?;
-                let cols = out.entry(n).or_default();
+                let cols = columns.entry(n.to_string()).or_default();
                 for r in rows {
                     let ty = r.string("type")?;
                     cols.insert(
@@ -901,7 +919,7 @@ async fn describe(store: &Store) -> Result<Tables> {
         }
     }
     tx.rollback().await?;
-    Ok(out)
+    Ok(Found { names, columns })
 }
 
 /// The platform tables that exist, by role.
@@ -909,7 +927,7 @@ pub async fn existing_platform_tables(store: &Store) -> Result<Vec<Role>> {
     let found = describe(store).await?;
     Ok(Role::ALL
         .into_iter()
-        .filter(|r| found.contains_key(r.table(store)))
+        .filter(|r| found.names.contains(r.table(store)))
         .collect())
 }
 
@@ -998,10 +1016,11 @@ fn spelling_fix(
 
 /// Tables of this database that could be the one a role is looking for (`lf_users` for
 /// `fg_users`), not already used by another role.
-fn candidates(store: &Store, role: Role, found: &Tables) -> Vec<String> {
+fn candidates(store: &Store, role: Role, found: &Found) -> Vec<String> {
     let used: BTreeSet<&str> = Role::ALL.iter().map(|r| r.table(store)).collect();
     found
-        .keys()
+        .names
+        .iter()
         .filter(|t| !used.contains(t.as_str()) && !t.starts_with("paydesk_"))
         .filter(|t| {
             role.suffixes()
@@ -1012,7 +1031,7 @@ fn candidates(store: &Store, role: Role, found: &Tables) -> Vec<String> {
         .collect()
 }
 
-fn table_fix(store: &Store, role: Role, found: &Tables) -> String {
+fn table_fix(store: &Store, role: Role, found: &Found) -> String {
     let c = candidates(store, role, found);
     match c.as_slice() {
         [one] => format!(
@@ -1066,7 +1085,7 @@ pub async fn check_platform_schema(store: &Store) -> Result<SchemaCheck> {
             .roles()
             .iter()
             .copied()
-            .filter(|r| !found.contains_key(r.table(store)))
+            .filter(|r| !found.names.contains(r.table(store)))
             .collect();
         if missing.is_empty() {
             continue;
@@ -1091,7 +1110,7 @@ pub async fn check_platform_schema(store: &Store) -> Result<SchemaCheck> {
     let mut user_name = Some(mapped(store, Role::Users, "name"));
     for role in Role::ALL {
         let table = role.table(store);
-        let Some(cols) = found.get(table) else {
+        let Some(cols) = found.columns.get(table) else {
             if REQUIRED.contains(&role) {
                 problems.push(Problem::MissingTable {
                     role,
