@@ -14,7 +14,7 @@ cargo build -p paydesk-app -p paydesk-cli
 
 app="$CARGO_TARGET_DIR/debug/paydesk-app"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  echo "== starting Paydesk (simulator profile; data in \${XDG_DATA_HOME:-~/.local/share}/paydesk)"
+  echo "== starting Paydesk (simulator profile; data in ${PAYDESK_DATA_DIR:-${XDG_DATA_HOME:-~/.local/share}/com.luffycity.paydesk})"
   exec "$app"
 fi
 

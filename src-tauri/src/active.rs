@@ -2,17 +2,15 @@
 //! the built-in simulator profile, the simulator and the in-app notify listener. Switching
 //! profile builds the new one first, then swaps it in and stops the old one.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alipay::{
-    Amount, AppIdentity, Clock, GatewayClient, GatewayConfig, PrivateKey, PublicKey, SystemClock,
-};
+use alipay::{Amount, Clock, GatewayClient, GatewayConfig, SystemClock};
 use paydesk_core::admin;
 use paydesk_core::config::redact_url;
 use paydesk_core::demo::{self, DemoSpec};
-use paydesk_core::desk::{Desk, Gateway, os_user};
+use paydesk_core::desk::{Desk, Gateway};
+use paydesk_core::desk_open::{self, OpenOptions};
 use paydesk_core::{StoreConfig, config::Target};
 use sim::{HistoricTrade, SimConfig, SimHandle, Simulator};
 
@@ -109,20 +107,13 @@ pub async fn activate(paths: &Paths, name: &str, events: Arc<dyn Events>) -> Ipc
     {
         return start_simulator(paths, name, from_file.unwrap_or_default(), events).await;
     }
-    let profile = from_file.ok_or_else(|| {
-        IpcError::not_found(format!(
+    if from_file.is_none() {
+        return Err(IpcError::not_found(format!(
             "profile {name:?} is not in {}",
             paths.config.path.display()
-        ))
-    })?;
-    start_configured(paths, name, profile).await
-}
-
-fn operator(p: &Profile) -> String {
-    p.operator
-        .clone()
-        .filter(|o| !o.trim().is_empty())
-        .unwrap_or_else(os_user)
+        )));
+    }
+    start_configured(paths, name).await
 }
 
 /// The built-in offline profile: simulator on loopback (keys in the data dir), the embedded
@@ -145,7 +136,7 @@ async fn start_simulator(
     .map_err(|e| IpcError::internal("starting the simulator", &format!("{e:#}")))?;
     // One clock for the store, the requests and the simulator.
     let clock: Arc<dyn Clock> = sim.clock();
-    let store_cfg = config::store_config(&profile, &paths.embedded_db())?;
+    let store_cfg = config::store_config(name, &profile, &paths.data_dir)?;
     let (store, created) = open_or_create_embedded(
         &store_cfg,
         clock.clone(),
@@ -187,8 +178,8 @@ async fn start_simulator(
         Desk::new(
             store,
             name,
-            paydesk_core::desk::ProfileKind::Simulator,
-            operator(&profile),
+            ProfileKind::Simulator,
+            desk_open::operator(&profile),
         )
         .with_gateway(gateway),
     );
@@ -301,20 +292,26 @@ async fn open_or_create_embedded(
     Ok((store, true))
 }
 
-/// A sandbox or production profile from the settings file. Without keys it still opens (browse,
-/// grants and the audit log work); operations that need Alipay say what is missing.
-async fn start_configured(paths: &Paths, name: &str, profile: Profile) -> IpcResult<Active> {
-    let store_cfg = config::store_config(&profile, &paths.embedded_db())?;
-    let store =
-        admin::open_platform(&store_cfg, Arc::new(SystemClock), admin::Access::Write).await?;
-    let kind = config::kind_of(&profile);
-    let mut desk = Desk::new(store, name, kind.into(), operator(&profile));
-    if let Some(gw) = gateway_of(&profile)? {
-        desk = desk.with_gateway(gw);
-    }
+/// A sandbox or production profile from the settings file, opened by core exactly as the CLI
+/// opens it. Without keys it still opens (browse, grants and the audit log work); operations that
+/// need Alipay say what is missing.
+async fn start_configured(paths: &Paths, name: &str) -> IpcResult<Active> {
+    let r = paths.resolve_profile(name)?;
+    let store_cfg = desk_open::store_config(name, &r.profile, &paths.data_dir)?;
+    let desk = desk_open::open(
+        &r,
+        OpenOptions {
+            access: admin::Access::Write,
+            require_gateway: false,
+            database: None,
+            data_dir: &paths.data_dir,
+            clock: Arc::new(SystemClock),
+        },
+    )
+    .await?;
     Ok(Active {
         desk: Arc::new(desk),
-        kind,
+        kind: r.profile.kind,
         database_label: database_label(&store_cfg),
         simulator: None,
         notify_url: None,
@@ -322,56 +319,4 @@ async fn start_configured(paths: &Paths, name: &str, profile: Profile) -> IpcRes
         sim: std::sync::Mutex::new(None),
         listener: None,
     })
-}
-
-fn read_public(p: &Path) -> IpcResult<PublicKey> {
-    Ok(PublicKey::from_file(p)?)
-}
-
-fn gateway_of(p: &Profile) -> IpcResult<Option<Gateway>> {
-    let (Some(gateway_url), Some(app_id), Some(key_path)) =
-        (&p.gateway, &p.app_id, &p.app_private_key)
-    else {
-        return Ok(None);
-    };
-    let key = Arc::new(PrivateKey::from_file(key_path)?);
-    let mut app = AppIdentity::new(app_id.clone(), key.clone());
-    if p.sign_type.as_deref() == Some("RSA") {
-        app.sign_type = alipay::SignType::Rsa;
-    }
-    let (alipay_public_key, alipay_cert_sn) =
-        match (&p.app_cert, &p.alipay_cert, &p.alipay_root_cert) {
-            (Some(a), Some(b), Some(c)) => {
-                let mode = alipay::CertMode::load(a, b, c)?;
-                mode.check_app_key(&key, &a.display().to_string())?;
-                app = mode.apply(app);
-                (
-                    mode.alipay_public_key.clone(),
-                    Some(mode.alipay_cert_sn.clone()),
-                )
-            }
-            _ => match &p.alipay_public_key {
-                Some(k) => (read_public(k)?, None),
-                None => return Ok(None),
-            },
-        };
-    let client = GatewayClient::new(
-        GatewayConfig {
-            gateway_url: gateway_url.clone(),
-            app: app.clone(),
-            alipay_public_key,
-            alipay_cert_sn,
-            timeout: Duration::from_secs(p.timeout_secs.unwrap_or(15)),
-        },
-        Arc::new(SystemClock),
-    )
-    .map_err(|e| IpcError::invalid(e.to_string()))?;
-    Ok(Some(Gateway {
-        client,
-        app,
-        gateway_url: gateway_url.clone(),
-        seller_id: p.seller_id.clone().unwrap_or_default(),
-        return_url: None,
-        notify_url: None,
-    }))
 }

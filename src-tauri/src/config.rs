@@ -5,17 +5,16 @@
 
 use std::path::{Path, PathBuf};
 
-use paydesk_core::{DeletedColumn, StoreConfig};
+use paydesk_core::StoreConfig;
 
 pub use paydesk_core::profile as model;
 
-use model::{Located, Profile, ProfileFile, ProfileKind as FileKind};
+use model::{Located, Profile, ProfileFile};
+use paydesk_core::{desk_open, profile_repair};
 
-use crate::dto::profiles::ProfileKind;
 use crate::error::{IpcError, IpcResult};
 
 pub const SIMULATOR: &str = model::DEFAULT_PROFILE;
-pub const ENV_DATA_DIR: &str = "PAYDESK_DATA_DIR";
 /// How many demo orders a new embedded database gets (the benchmark asks for 1,000,000).
 pub const ENV_DEMO_ORDERS: &str = "PAYDESK_DEMO_ORDERS";
 pub const DEFAULT_DEMO_ORDERS: u64 = 5_000;
@@ -32,13 +31,10 @@ pub struct Paths {
 }
 
 impl Paths {
-    /// `PAYDESK_DATA_DIR` beats the platform's data dir; `PAYDESK_CONFIG` beats the CLI's search.
-    pub fn resolve(default_data_dir: PathBuf) -> Paths {
+    /// Core's data directory (the CLI's too); `PAYDESK_CONFIG` beats the CLI's search.
+    pub fn resolve() -> Paths {
         let env = |k: &str| std::env::var(k).ok();
-        let data_dir = env(ENV_DATA_DIR)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or(default_data_dir);
+        let data_dir = desk_open::default_data_dir(&env);
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let config = model::locate(None, &env, &cwd).unwrap_or_else(|| {
             let base = env("XDG_CONFIG_HOME")
@@ -81,20 +77,63 @@ impl Paths {
     }
 
     pub fn embedded_db(&self) -> PathBuf {
-        self.data_dir.join("paydesk.sqlite")
+        self.data_dir.join(desk_open::EMBEDDED_DB)
     }
 
+    /// A profile of the settings file with the environment's `PAYDESK_*` overrides applied, as
+    /// the CLI resolves it.
+    pub fn resolve_profile(&self, name: &str) -> IpcResult<model::Resolved> {
+        let env = |k: &str| std::env::var(k).ok();
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        Ok(model::Resolved::resolve(
+            Some(&self.config.path),
+            name,
+            &env,
+            &cwd,
+            &model::Overrides::default(),
+        )?)
+    }
+
+    /// The profiles that read. A file with a broken profile is refused here, so nothing is
+    /// saved over it until it is repaired (Settings shows it with [`Paths::load_lenient`]).
     pub fn load(&self) -> IpcResult<ProfileFile> {
-        // A settings file that does not exist yet is an empty one: the Settings view creates it.
-        if !self.config.path.exists() {
-            return Ok(ProfileFile::default());
+        let l = self.load_lenient()?;
+        if let Some((name, problem)) = l.broken.iter().next() {
+            return Err(IpcError::invalid(format!(
+                "{}: profile {name:?} cannot be read ({problem}): repair it first in Settings → \
+                 Edit paydesk.toml",
+                self.config.path.display()
+            )));
         }
-        ProfileFile::load(&self.config).map_err(|e| IpcError::invalid(e.to_string()))
+        Ok(l.file)
     }
 
-    pub fn save(&self, file: &ProfileFile) -> IpcResult<()> {
-        let text = toml::to_string_pretty(file)
-            .map_err(|e| IpcError::internal("writing the settings file", &e))?;
+    /// Every profile that reads, and the problems of those that do not. A settings file that
+    /// does not exist yet is an empty one: the Settings view creates it.
+    pub fn load_lenient(&self) -> IpcResult<profile_repair::Lenient> {
+        if !self.config.path.exists() {
+            return Ok(profile_repair::Lenient::default());
+        }
+        Ok(profile_repair::load_lenient(&self.config)?)
+    }
+
+    /// The file's text ('' when it does not exist yet).
+    pub fn text(&self) -> IpcResult<String> {
+        if !self.config.path.exists() {
+            return Ok(String::new());
+        }
+        Ok(model::read_text(&self.config)?)
+    }
+
+    /// Writes a corrected text, only when every profile in it reads and opens as core would.
+    pub fn save_text(&self, text: &str) -> IpcResult<()> {
+        profile_repair::check_text(text, &self.config.path, &self.data_dir).map_err(
+            |problems| IpcError::invalid(format!("nothing was saved: {}", problems.join("; "))),
+        )?;
+        self.write(text)
+    }
+
+    fn write(&self, text: &str) -> IpcResult<()> {
         if let Some(dir) = self.config.path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| IpcError::invalid(format!("cannot create {}: {e}", dir.display())))?;
@@ -103,58 +142,23 @@ impl Paths {
             IpcError::invalid(format!("cannot write {}: {e}", self.config.path.display()))
         })
     }
-}
 
-pub fn kind_of(p: &Profile) -> ProfileKind {
-    match p.kind {
-        FileKind::Simulator => ProfileKind::Simulator,
-        FileKind::Sandbox => ProfileKind::Sandbox,
-        FileKind::Production => ProfileKind::Production,
-    }
-}
-
-pub fn file_kind(k: ProfileKind) -> FileKind {
-    match k {
-        ProfileKind::Simulator => FileKind::Simulator,
-        ProfileKind::Sandbox => FileKind::Sandbox,
-        ProfileKind::Production => FileKind::Production,
-    }
-}
-
-/// The profile's `[database]` table as core's StoreConfig. Accepts core's own shape
-/// (`database = "…"`, `tables`, `deleted_column`) and the short `url = "…"` / `path = "…"`.
-pub fn store_config(p: &Profile, fallback: &Path) -> IpcResult<StoreConfig> {
-    let Some(v) = &p.database else {
-        return Ok(StoreConfig::new(fallback.to_string_lossy().to_string()));
-    };
-    let Some(table) = v.as_table() else {
-        return match v.as_str() {
-            Some(s) => Ok(StoreConfig::new(s.to_string())),
-            None => Err(IpcError::invalid(
-                "the profile's database must be a table or a string",
-            )),
-        };
-    };
-    let mut t = table.clone();
-    for short in ["url", "path"] {
-        if let Some(s) = t.remove(short) {
-            t.insert("database".into(), s);
+    pub fn save(&self, file: &ProfileFile) -> IpcResult<()> {
+        let text = toml::to_string_pretty(file)
+            .map_err(|e| IpcError::internal("writing the settings file", &e))?;
+        // What is written must read back as the same profiles through core's parser (the CLI's).
+        let back = ProfileFile::parse(&text, &self.config.path)?;
+        if &back != file {
+            return Err(IpcError::internal(
+                "writing the settings file",
+                &"the written text does not read back as the same profiles",
+            ));
         }
+        self.write(&text)
     }
-    if !t.contains_key("database") {
-        t.insert(
-            "database".into(),
-            toml::Value::String(fallback.to_string_lossy().to_string()),
-        );
-    }
-    toml::Value::Table(t)
-        .try_into::<StoreConfig>()
-        .map_err(|e| IpcError::invalid(format!("the profile's database settings: {e}")))
 }
 
-pub fn deleted_column(c: DeletedColumn) -> crate::dto::profiles::IsDeletedColumn {
-    match c {
-        DeletedColumn::IsDeleted => crate::dto::profiles::IsDeletedColumn::IsDeleted,
-        DeletedColumn::IsDelete => crate::dto::profiles::IsDeletedColumn::IsDelete,
-    }
+/// The profile's database as core reads it (see `paydesk_core::desk_open::store_config`).
+pub fn store_config(name: &str, p: &Profile, data_dir: &Path) -> IpcResult<StoreConfig> {
+    Ok(desk_open::store_config(name, p, data_dir)?)
 }

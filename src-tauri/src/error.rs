@@ -1,27 +1,17 @@
 //! The one error shape that crosses IPC: `{code, message}`.
 //!
-//! Codes follow GitButler's rule: a variant exists only because the UI switches on it
-//! (`ui/src/lib/errors.ts`). Driver and SQL text never reaches the message: internal errors are
-//! logged with their full chain and the UI gets a sentence and what to do.
+//! The code is core's [`paydesk_core::ErrorKind`], which every core error reports through its
+//! `kind()`; this module only picks the sentence. Driver and SQL text never reaches the message:
+//! internal errors are logged with their full chain and the UI gets a sentence and what to do.
 
-use paydesk_core::StoreError;
 use paydesk_core::ops::OpsError;
 use paydesk_core::reconcile::ReconError;
+use paydesk_core::{ErrorKind, StoreError};
 use serde::Serialize;
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum IpcErrorCode {
-    NotFound,
-    InvalidInput,
-    Conflict,
-    Gateway,
-    Signature,
-    UnknownOutcome,
-    ConfirmationRequired,
-    Internal,
-}
+/// The IPC error code is core's error kind: one list, mapped once (see `paydesk_core::ErrorKind`).
+pub use paydesk_core::ErrorKind as IpcErrorCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct IpcError {
@@ -74,59 +64,30 @@ impl std::fmt::Display for IpcError {
 
 impl From<StoreError> for IpcError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound { what } => IpcError::not_found(format!("{what} not found")),
-            StoreError::InvalidInput(m) => IpcError::invalid(m),
-            // Configuration and schema messages are written for operators and hold no driver text.
-            e
-            @ (StoreError::Config(_) | StoreError::Schema(_) | StoreError::NotPlatform { .. }) => {
-                IpcError::invalid(e.to_string())
-            }
-            StoreError::Connect { target, source } => {
-                tracing::error!(%target, error = %source, "cannot open the database");
-                IpcError::new(
-                    IpcErrorCode::Gateway,
-                    format!(
-                        "cannot open the database {target}: check that it is running and the profile's database settings (details in the log)"
-                    ),
-                )
-            }
-            e @ (StoreError::Migrate(_) | StoreError::Corrupt(_) | StoreError::Db { .. }) => {
-                IpcError::internal("the database operation", &e)
-            }
+        let kind = e.kind();
+        if let Some(detail) = e.detail() {
+            tracing::error!(error = %e, %detail, "database");
         }
-    }
-}
-
-impl IpcErrorCode {
-    /// Core's error codes (`OpsError::code`, `ReconError::code`) are the IPC codes' names.
-    fn from_core(code: &str) -> IpcErrorCode {
-        match code {
-            "not_found" => IpcErrorCode::NotFound,
-            "invalid_input" => IpcErrorCode::InvalidInput,
-            "conflict" => IpcErrorCode::Conflict,
-            "signature" => IpcErrorCode::Signature,
-            "gateway" => IpcErrorCode::Gateway,
-            "unknown_outcome" => IpcErrorCode::UnknownOutcome,
-            _ => IpcErrorCode::Internal,
+        match kind {
+            ErrorKind::Internal => IpcError::internal("the database operation", &e),
+            // Every other store sentence is written for operators and holds no driver text.
+            kind => IpcError::new(kind, e.to_string()),
         }
     }
 }
 
 impl From<OpsError> for IpcError {
     fn from(e: OpsError) -> Self {
-        let code = IpcErrorCode::from_core(e.code());
         match e {
             OpsError::Store(s) => IpcError::from(s),
-            e if code == IpcErrorCode::Internal => IpcError::internal("the operation", &e),
-            e => IpcError::new(code, e.to_string()),
+            e if e.kind() == ErrorKind::Internal => IpcError::internal("the operation", &e),
+            e => IpcError::new(e.kind(), e.to_string()),
         }
     }
 }
 
 impl From<ReconError> for IpcError {
     fn from(e: ReconError) -> Self {
-        let code = IpcErrorCode::from_core(e.code());
         match e {
             // Their own mappings keep driver text out and say what to do.
             ReconError::Store(s) => IpcError::from(*s),
@@ -138,9 +99,25 @@ impl From<ReconError> for IpcError {
             ReconError::File(what, why) => IpcError::invalid(format!(
                 "{what}: cannot read: {why} (check the path and that Paydesk may read it)"
             )),
-            e if code == IpcErrorCode::Internal => IpcError::internal("the reconciliation", &e),
+            e if e.kind() == ErrorKind::Internal => IpcError::internal("the reconciliation", &e),
             // The other variants are sentences written for the operator (see ReconError).
-            e => IpcError::new(code, e.to_string()),
+            e => IpcError::new(e.kind(), e.to_string()),
+        }
+    }
+}
+
+impl From<paydesk_core::profile::ProfileError> for IpcError {
+    fn from(e: paydesk_core::profile::ProfileError) -> Self {
+        IpcError::new(e.kind(), e.to_string())
+    }
+}
+
+impl From<paydesk_core::desk_open::OpenError> for IpcError {
+    fn from(e: paydesk_core::desk_open::OpenError) -> Self {
+        use paydesk_core::desk_open::OpenError;
+        match e {
+            OpenError::Profile(p) => p.into(),
+            OpenError::Store(s) => s.into(),
         }
     }
 }
@@ -176,17 +153,9 @@ mod tests {
             serde_json::to_value(&e).unwrap(),
             json!({"code": "confirmation_required", "message": "type it"})
         );
-        for (code, text) in [
-            (IpcErrorCode::NotFound, "not_found"),
-            (IpcErrorCode::InvalidInput, "invalid_input"),
-            (IpcErrorCode::Conflict, "conflict"),
-            (IpcErrorCode::Gateway, "gateway"),
-            (IpcErrorCode::Signature, "signature"),
-            (IpcErrorCode::UnknownOutcome, "unknown_outcome"),
-            (IpcErrorCode::ConfirmationRequired, "confirmation_required"),
-            (IpcErrorCode::Internal, "internal"),
-        ] {
-            assert_eq!(serde_json::to_value(code).unwrap(), json!(text));
+        // The wire name is the kind's own, for every kind.
+        for code in ErrorKind::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         }
     }
 
@@ -223,7 +192,7 @@ mod tests {
     #[test]
     fn recon_errors_keep_their_code_and_sentence() {
         let e: IpcError = ReconError::Cancelled.into();
-        assert_eq!(e.code, IpcErrorCode::Conflict);
+        assert_eq!(e.code, IpcErrorCode::Cancelled);
         assert_eq!(e.message, "cancelled: nothing was stored");
         let e: IpcError = ReconError::RowNotFound(7).into();
         assert_eq!(e.code, IpcErrorCode::NotFound);

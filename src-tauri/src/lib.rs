@@ -24,6 +24,8 @@ macro_rules! paydesk_handler {
         tauri::generate_handler![
             $crate::commands::status::app_status,
             $crate::commands::status::profiles_list,
+            $crate::commands::status::settings_text_get,
+            $crate::commands::status::settings_text_save,
             $crate::commands::status::profile_get,
             $crate::commands::status::profile_save,
             $crate::commands::status::profile_activate,
@@ -101,8 +103,12 @@ fn init_tracing() {
 pub fn run() {
     init_tracing();
     let context = tauri::generate_context!("../tauri.conf.json");
-    let fallback = dirs_fallback(&context);
-    let paths = config::Paths::resolve(fallback);
+    debug_assert_eq!(
+        context.config().identifier,
+        paydesk_core::desk_open::APP_IDENTIFIER,
+        "core's data directory is named after the app's identifier"
+    );
+    let paths = config::Paths::resolve();
     tracing::info!(data_dir = %paths.data_dir.display(), config = %paths.config.path.display(), "Paydesk starting");
     let first = std::env::var(config::model::ENV_PROFILE)
         .ok()
@@ -117,19 +123,4 @@ pub fn run() {
         eprintln!("paydesk: {e}");
         std::process::exit(1);
     }
-}
-
-/// The platform data directory for this app (`~/.local/share/com.luffycity.paydesk` on Linux),
-/// computed before the app exists so the paths are fixed for its whole life.
-fn dirs_fallback<R: Runtime>(ctx: &tauri::Context<R>) -> std::path::PathBuf {
-    let id = &ctx.config().identifier;
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| std::path::PathBuf::from(h).join(".local").join("share"))
-        })
-        .unwrap_or_else(|| std::path::PathBuf::from("."));
-    base.join(id)
 }

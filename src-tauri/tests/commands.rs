@@ -204,8 +204,7 @@ fn a_production_profile_wants_the_typed_confirmation() {
     let status = h.ok("app_status", json!({}));
     let db = status["database"].as_str().unwrap().to_string();
     h.write_live_profile(&db, "");
-    let names: Vec<String> = h
-        .ok("profiles_list", json!({}))
+    let names: Vec<String> = h.ok("profiles_list", json!({}))["profiles"]
         .as_array()
         .unwrap()
         .iter()

@@ -9,7 +9,6 @@ mod exit;
 mod inputs;
 mod output;
 use paydesk_core::profile;
-mod settings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,8 +24,10 @@ use crate::exit::Failure;
     version,
     about = "Paydesk: Alipay keys, signing, pay links, callback verification and gateway calls",
     long_about = None,
-    after_help = "Exit codes: 0 ok, 1 a negative verdict (INVALID, key mismatch, business failure, \
-                  unknown outcome), 2 usage error or unreadable input.\n\
+    after_help = "Exit codes: 0 ok; 1 a negative verdict or an operation that did not happen \
+                  (INVALID, refused by the record's state, someone else acting at the same moment, \
+                  Alipay's refusal, unknown outcome, database unavailable); 2 usage error, bad \
+                  input or settings, missing confirmation.\n\
                   Settings: paydesk.toml (./paydesk.toml, else $XDG_CONFIG_HOME/paydesk/paydesk.toml, \
                   or --config / PAYDESK_CONFIG); see docs/CLI.md."
 )]
@@ -58,16 +59,16 @@ enum Command {
     Keys(cmd::keys::KeysCmd),
     /// Show the canonical content of a parameter set and sign it with the app private key
     Sign(cmd::sign::SignArgs),
-    /// A signed pay link (alipay.trade.page.pay / wap.pay) or auto-submitting HTML form
+    /// A signed pay link or auto-submitting form: for a platform order (--order N) or any trade
     PayLink(cmd::pay_link::PayLinkArgs),
     /// alipay.trade.query: a trade's status and amounts
     Query(cmd::gateway::QueryArgs),
-    /// alipay.trade.refund: refund (part of) a paid trade; --out-request-no is the idempotency key
-    Refund(cmd::gateway::RefundArgs),
+    /// Refund a platform order (refund N --reason R), or a raw gateway refund (--out-trade-no …)
+    Refund(cmd::refund::RefundArgs),
     /// alipay.trade.fastpay.refund.query: did a refund go through
     RefundQuery(cmd::gateway::RefundQueryArgs),
-    /// alipay.trade.close: close an unpaid trade
-    Close(cmd::gateway::CloseArgs),
+    /// Cancel an unpaid platform order (close N --reason R), or a raw gateway close (--out-trade-no …)
+    Close(cmd::close::CloseArgs),
     /// Download a bill (the daily or monthly statement zip)
     Bill(cmd::gateway::BillArgs),
     /// Run the offline Alipay gateway simulator on loopback (the `simulator` profile's gateway)
@@ -85,28 +86,19 @@ enum Command {
     /// The audit log (newest first)
     Audit(cmd::orders::AuditArgs),
     /// Make a test order priced as the site does (not on production)
-    TestOrder(cmd::ops::TestOrderArgs),
+    TestOrder(cmd::test_order::TestOrderArgs),
     /// Verify a return URL / notify (or ask Alipay about --order N) and settle the order
-    Settle(cmd::ops::SettleArgs),
+    Settle(cmd::settle::SettleArgs),
     /// Expire unpaid orders older than 15 minutes (paid ones are settled instead)
-    Expire(cmd::ops::ExpireArgs),
+    Expire(cmd::close::ExpireArgs),
     /// Refunds: list unresolved ones, or `resume` them
-    Refunds(cmd::ops::RefundsArgs),
+    Refunds(cmd::refund::RefundsArgs),
     /// List grants, list or merge duplicate grants
-    Grants(cmd::ops::GrantsArgs),
+    Grants(cmd::grants::GrantsArgs),
     /// Grant a course by hand, or restore a revoked grant
-    Grant(cmd::ops::GrantArgs),
+    Grant(cmd::grants::GrantArgs),
     /// Revoke a grant (the whole row is kept in the audit log)
-    Revoke(cmd::ops::RevokeArgs),
-    /// `pay-link --order N`: a pay link for a platform order
-    #[command(name = "order-pay-link")]
-    OrderPayLink(cmd::ops::OrderPayLinkArgs),
-    /// `refund N [--amount A] --reason R`: refund a platform order (recorded before Alipay is called)
-    #[command(name = "order-refund")]
-    OrderRefund(cmd::ops::OrderRefundArgs),
-    /// `close N --reason R`: cancel an unpaid platform order (Alipay trade closed first)
-    #[command(name = "order-close")]
-    OrderClose(cmd::ops::OrderCloseArgs),
+    Revoke(cmd::grants::RevokeArgs),
     /// Reconcile Alipay's trade bill for a day or month against the platform's orders
     Reconcile(cmd::reconcile::ReconcileArgs),
     /// What a full refund takes back (courses, credits): show it, or `set` it (audited)
@@ -114,8 +106,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // `refund N`, `close N` and `pay-link --order N` are the order-level forms of those commands.
-    let cli = Cli::parse_from(cmd::ops::route(std::env::args_os().collect()));
+    let cli = Cli::parse();
     let ctx = Ctx {
         json: cli.json,
         config: cli.config,
@@ -126,9 +117,9 @@ fn main() -> ExitCode {
         Command::Sign(a) => cmd::sign::run(&ctx, a),
         Command::PayLink(a) => cmd::pay_link::run(&ctx, a),
         Command::Query(a) => cmd::gateway::query(&ctx, a),
-        Command::Refund(a) => cmd::gateway::refund(&ctx, a),
+        Command::Refund(a) => cmd::refund::run(&ctx, a),
         Command::RefundQuery(a) => cmd::gateway::refund_query(&ctx, a),
-        Command::Close(a) => cmd::gateway::close(&ctx, a),
+        Command::Close(a) => cmd::close::run(&ctx, a),
         Command::Bill(a) => cmd::gateway::bill(&ctx, a),
         Command::Verify(a) => cmd::verify::run(&ctx, a),
         Command::Sim(a) => run_sim(&ctx, a),
@@ -137,16 +128,13 @@ fn main() -> ExitCode {
         Command::Orders(a) => cmd::orders::list(&ctx, a),
         Command::Order(a) => cmd::orders::show(&ctx, a),
         Command::Audit(a) => cmd::orders::audit(&ctx, a),
-        Command::TestOrder(a) => cmd::ops::test_order_cmd(&ctx, a),
-        Command::Settle(a) => cmd::ops::settle_cmd(&ctx, a),
-        Command::Expire(a) => cmd::ops::expire_cmd(&ctx, a),
-        Command::Refunds(a) => cmd::ops::refunds_cmd(&ctx, a),
-        Command::Grants(a) => cmd::ops::grants_cmd(&ctx, a),
-        Command::Grant(a) => cmd::ops::grant_cmd(&ctx, a),
-        Command::Revoke(a) => cmd::ops::revoke_cmd(&ctx, a),
-        Command::OrderPayLink(a) => cmd::ops::pay_link_cmd(&ctx, a),
-        Command::OrderRefund(a) => cmd::ops::refund_cmd(&ctx, a),
-        Command::OrderClose(a) => cmd::ops::close_cmd(&ctx, a),
+        Command::TestOrder(a) => cmd::test_order::test_order_cmd(&ctx, a),
+        Command::Settle(a) => cmd::settle::settle_cmd(&ctx, a),
+        Command::Expire(a) => cmd::close::expire_cmd(&ctx, a),
+        Command::Refunds(a) => cmd::refund::refunds(&ctx, a),
+        Command::Grants(a) => cmd::grants::grants_cmd(&ctx, a),
+        Command::Grant(a) => cmd::grants::grant_cmd(&ctx, a),
+        Command::Revoke(a) => cmd::grants::revoke_cmd(&ctx, a),
         Command::Reconcile(a) => cmd::reconcile::run_cmd(&ctx, a),
         Command::Policy(a) => cmd::policy::run(&ctx, a),
     };
@@ -180,6 +168,14 @@ fn report(ctx: &Ctx, f: &Failure) -> ExitCode {
         }));
     } else {
         eprintln!("error: {}", f.message);
+        if let Some(d) = f
+            .details
+            .as_ref()
+            .and_then(|d| d.get("detail"))
+            .and_then(|d| d.as_str())
+        {
+            eprintln!("  detail: {d}");
+        }
     }
     ExitCode::from(f.exit.code())
 }

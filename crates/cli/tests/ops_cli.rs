@@ -485,7 +485,7 @@ fn production_wants_the_order_number_typed_again() {
     let e = prod(&["--json", "refund", &paid_no, "--reason", "r"]);
     e.expect(2);
     let e = e.json();
-    assert_eq!(e["error"]["kind"], "confirmation");
+    assert_eq!(e["error"]["kind"], "confirmation_required");
     assert_eq!(e["error"]["details"]["confirm"], paid_no.as_str());
     // A wrong confirmation is refused on any profile: the operator means another order.
     refused(

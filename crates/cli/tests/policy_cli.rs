@@ -115,7 +115,7 @@ fn policy_show_set_and_the_production_confirmation() {
     json_refusal.extend(["--reason", "r"]);
     let r = w.run(&json_refusal);
     r.expect(2);
-    assert_eq!(r.json()["error"]["kind"], "confirmation");
+    assert_eq!(r.json()["error"]["kind"], "confirmation_required");
     assert_eq!(r.json()["error"]["details"]["confirm"], "POLICY");
     assert_eq!(stored(&w), 0, "nothing written");
     assert!(policy_audits(&w).is_empty());

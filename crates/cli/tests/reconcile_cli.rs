@@ -292,7 +292,7 @@ fn a_missed_notify_is_found_settled_on_production_and_gone_the_next_run() {
     ]);
     r.expect(2);
     let e = r.json();
-    assert_eq!(e["error"]["kind"], "confirmation");
+    assert_eq!(e["error"]["kind"], "confirmation_required");
     assert_eq!(e["error"]["details"]["confirm"], p.b.as_str());
     let r = prod_settle(&["--confirm", &p.a]);
     r.expect(2);

@@ -16,8 +16,9 @@ use alipay::{Clock, SystemClock};
 use chrono::TimeDelta;
 use paydesk_core::db::Query;
 use paydesk_core::demo::{DemoSpec, generate};
-use paydesk_core::desk::{Desk, ProfileKind};
+use paydesk_core::desk::Desk;
 use paydesk_core::ops::settle::{Confirmed, Via, apply_payment};
+use paydesk_core::profile::ProfileKind;
 use paydesk_core::rows::{OrderRow, order_cols};
 use paydesk_core::{OpenMode, Store, StoreConfig, admin, schema};
 

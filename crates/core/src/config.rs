@@ -115,6 +115,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DeletedColumn {
     #[default]
     #[serde(rename = "is_deleted")]
@@ -165,7 +166,9 @@ pub struct CreditColumns {
 }
 
 /// The platform's table names (Django `db_table`s). Validated identifiers: see [`Ident`].
+/// Exported to the UI's TypeScript, so the Settings form can only send the keys read here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default, deny_unknown_fields)]
 pub struct TableNames {
     pub users: Ident,

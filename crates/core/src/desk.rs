@@ -9,27 +9,11 @@ use alipay::{AppIdentity, Clock, GatewayClient, PublicKey};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use crate::confirm::{self, Guarded};
 use crate::db::{Store, Tx};
+use crate::ops::{OpsError, OpsResult};
+use crate::profile::ProfileKind;
 use crate::queries::audit::{NewAudit, append};
-
-/// What a profile talks to. Production refuses tester-only operations (test orders).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProfileKind {
-    Simulator,
-    Sandbox,
-    Production,
-}
-
-impl ProfileKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProfileKind::Simulator => "simulator",
-            ProfileKind::Sandbox => "sandbox",
-            ProfileKind::Production => "production",
-        }
-    }
-}
 
 /// Side effects of a full refund. Both on by default (and while `paydesk_settings` holds nothing
 /// else): the customer got the money back, so the courses go and the credits they spent come back,
@@ -85,6 +69,7 @@ impl std::fmt::Debug for Gateway {
 pub struct Desk {
     pub store: Store,
     gateway: Option<Gateway>,
+    no_gateway: Option<String>,
     pub profile_name: String,
     pub profile_kind: ProfileKind,
     /// Recorded in every audit row (the profile's operator, by default the OS user).
@@ -101,10 +86,23 @@ impl Desk {
         Desk {
             store,
             gateway: None,
+            no_gateway: None,
             profile_name: profile_name.into(),
             profile_kind,
             operator: operator.into(),
         }
+    }
+
+    /// The production confirmation rule (see [`crate::confirm`]) for this desk's profile.
+    pub fn confirm(&self, action: Guarded, given: Option<&str>, expected: &str) -> OpsResult<()> {
+        confirm::check(
+            self.profile_kind,
+            &self.profile_name,
+            action,
+            given,
+            expected,
+        )
+        .map_err(OpsError::Confirmation)
     }
 
     pub fn with_gateway(mut self, gateway: Gateway) -> Self {
@@ -112,8 +110,21 @@ impl Desk {
         self
     }
 
+    /// A desk whose profile cannot reach Alipay, and why (said by every operation that needs it).
+    pub fn without_gateway(mut self, why: impl Into<String>) -> Self {
+        self.gateway = None;
+        self.no_gateway = Some(why.into());
+        self
+    }
+
     pub fn gateway(&self) -> Result<&Gateway, crate::ops::OpsError> {
-        self.gateway.as_ref().ok_or(crate::ops::OpsError::NoGateway)
+        self.gateway.as_ref().ok_or_else(|| {
+            crate::ops::OpsError::NoGateway(
+                self.no_gateway
+                    .clone()
+                    .unwrap_or_else(|| crate::desk_open::NO_GATEWAY.to_string()),
+            )
+        })
     }
 
     pub fn has_gateway(&self) -> bool {

@@ -11,6 +11,7 @@ use crate::db::Dialect;
 /// (MySQL's limit). Anything else is refused rather than escaped, so no configured name can ever
 /// change the meaning of a statement.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 #[serde(try_from = "String", into = "String")]
 pub struct Ident(String);
 

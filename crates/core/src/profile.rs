@@ -28,7 +28,10 @@ pub const ENV_CONFIG: &str = "PAYDESK_CONFIG";
 pub const ENV_PROFILE: &str = "PAYDESK_PROFILE";
 
 /// What a profile talks to. Production is singled out by the UI (banner, typed confirmation).
+/// Production refuses tester-only operations (test orders, demo data) and asks for typed
+/// confirmations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ProfileKind {
     #[default]
@@ -37,13 +40,25 @@ pub enum ProfileKind {
     Production,
 }
 
-impl fmt::Display for ProfileKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl ProfileKind {
+    pub const ALL: [ProfileKind; 3] = [
+        ProfileKind::Simulator,
+        ProfileKind::Sandbox,
+        ProfileKind::Production,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
             ProfileKind::Simulator => "simulator",
             ProfileKind::Sandbox => "sandbox",
             ProfileKind::Production => "production",
-        })
+        }
+    }
+}
+
+impl fmt::Display for ProfileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -163,6 +178,23 @@ pub enum ProfileError {
     },
     #[error("profile {profile:?} mixes key modes: {msg}")]
     Conflict { profile: String, msg: String },
+    /// A setting that is there but wrong (`sign_type = "RSA256"`, a database table key the
+    /// core does not know): names the field and the accepted values.
+    #[error("profile {profile:?}: {field}: {msg}")]
+    Bad {
+        profile: String,
+        field: &'static str,
+        msg: String,
+    },
+    /// A key or certificate file that cannot be used (unreadable, wrong format, not the pair).
+    #[error("profile {profile:?}: {msg}")]
+    Key { profile: String, msg: String },
+}
+
+impl ProfileError {
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidInput
+    }
 }
 
 /// Where the settings file is, and why that one.
@@ -216,6 +248,23 @@ pub fn locate(
     })
 }
 
+/// The settings file's text; a missing file named by the user is an error of its own.
+pub fn read_text(loc: &Located) -> Result<String, ProfileError> {
+    std::fs::read_to_string(&loc.path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ProfileError::NotFound {
+                path: loc.path.display().to_string(),
+                given_by: loc.given_by.clone(),
+            }
+        } else {
+            ProfileError::Unreadable {
+                path: loc.path.display().to_string(),
+                msg: e.to_string(),
+            }
+        }
+    })
+}
+
 impl ProfileFile {
     pub fn parse(text: &str, path: &Path) -> Result<Self, ProfileError> {
         toml::from_str(text).map_err(|e| ProfileError::Invalid {
@@ -227,25 +276,18 @@ impl ProfileFile {
     /// Reads the file and makes relative key and certificate paths relative to the file's own
     /// directory, so a profile works whatever directory the command runs from.
     pub fn load(loc: &Located) -> Result<Self, ProfileError> {
-        let text = std::fs::read_to_string(&loc.path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                ProfileError::NotFound {
-                    path: loc.path.display().to_string(),
-                    given_by: loc.given_by.clone(),
-                }
-            } else {
-                ProfileError::Unreadable {
-                    path: loc.path.display().to_string(),
-                    msg: e.to_string(),
-                }
-            }
-        })?;
+        let text = read_text(loc)?;
         let mut file = Self::parse(&text, &loc.path)?;
-        let base = loc.path.parent().unwrap_or(Path::new("."));
-        for p in file.profiles.values_mut() {
+        file.anchor(&loc.path);
+        Ok(file)
+    }
+
+    /// Relative paths of every profile made relative to the settings file's directory.
+    pub fn anchor(&mut self, settings_file: &Path) {
+        let base = settings_file.parent().unwrap_or(Path::new("."));
+        for p in self.profiles.values_mut() {
             p.anchor_paths(base);
         }
-        Ok(file)
     }
 
     /// The named profile. The default simulator profile exists even when the file does not
@@ -396,8 +438,18 @@ impl Resolved {
         flags: &Overrides,
     ) -> Result<Self, ProfileError> {
         let located = locate(config_flag, env, cwd);
+        // One broken profile does not stop the others: only the one asked for must read.
         let (file, path) = match &located {
-            Some(loc) => (ProfileFile::load(loc)?, Some(loc.path.clone())),
+            Some(loc) => {
+                let lenient = crate::profile_repair::load_lenient(loc)?;
+                if let Some(problem) = lenient.broken.get(profile_name) {
+                    return Err(ProfileError::Invalid {
+                        path: loc.path.display().to_string(),
+                        msg: problem.clone(),
+                    });
+                }
+                (lenient.file, Some(loc.path.clone()))
+            }
             None => (ProfileFile::default(), None),
         };
         let mut profile = file.profile(profile_name, path.as_deref())?;

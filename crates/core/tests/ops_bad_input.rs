@@ -40,7 +40,7 @@ async fn bad_input(backend: Backend) {
     .await
     .unwrap_err();
     assert!(matches!(e, OpsError::Signature(_)), "{e}");
-    assert_eq!(e.code(), "signature");
+    assert_eq!(e.kind().as_str(), "signature");
     assert_eq!(env.snapshot(s.user, id).await, before);
     assert_eq!(
         env.audit_count().await,
@@ -64,7 +64,7 @@ async fn bad_input(backend: Backend) {
             .unwrap_err(),
     ] {
         assert!(matches!(e, OpsError::NotFound { .. }), "{e}");
-        assert_eq!(e.code(), "not_found");
+        assert_eq!(e.kind().as_str(), "not_found");
     }
     assert!(matches!(
         "abc".parse::<OrderRef>(),

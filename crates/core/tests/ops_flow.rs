@@ -8,7 +8,7 @@ mod ops_support;
 use chrono::TimeDelta;
 use ops_support::*;
 use paydesk_core::browse::UserRef;
-use paydesk_core::desk::{Desk, ProfileKind};
+use paydesk_core::desk::Desk;
 use paydesk_core::ops::close::{Expired, close, expire};
 use paydesk_core::ops::grant;
 use paydesk_core::ops::pay_link::{PayLinkRequest, pay_link};
@@ -16,6 +16,7 @@ use paydesk_core::ops::refund::{refund, resume};
 use paydesk_core::ops::settle::{SettleInput, settle};
 use paydesk_core::ops::test_order::{TestCourse, TestOrderRequest, test_order};
 use paydesk_core::ops::{OpsError, Outcome};
+use paydesk_core::profile::ProfileKind;
 use paydesk_core::queries::grants::GrantFilter;
 
 fn course(id: i64) -> TestCourse {

@@ -206,7 +206,7 @@ async fn refusals(backend: Backend) {
         let e = refund(desk, &order_ref(number), amount.map(d), reason)
             .await
             .unwrap_err();
-        assert_eq!(e.code(), code, "{reason}: {e}");
+        assert_eq!(e.kind().as_str(), code, "{reason}: {e}");
         let rows = refund_audits(&env, Some(order_id), None).await;
         let a = &rows[0];
         assert_eq!(a.outcome, "refused", "{reason}: {a:?}");

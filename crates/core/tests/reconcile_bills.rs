@@ -518,7 +518,7 @@ async fn bad_bills_change_nothing(backend: Backend) {
     .await
     .unwrap_err();
     assert!(e.to_string().contains("off by -0.10 yuan"), "{e}");
-    assert_eq!(e.code(), "invalid_input");
+    assert_eq!(e.kind().as_str(), "invalid_input");
     // A truncated file, and a cut zip.
     let cut = &good[..good
         .find("#-----------------------------------------业务明细列表结束")

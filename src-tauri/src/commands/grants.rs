@@ -11,6 +11,7 @@ use crate::dto::grants::*;
 use crate::dto::orders::user_ref;
 use crate::error::{IpcError, IpcResult};
 use crate::state::{AppState, changed};
+use paydesk_core::confirm::Guarded;
 
 #[tauri::command]
 pub async fn grants_list(
@@ -68,7 +69,12 @@ pub async fn grant_revoke<R: Runtime>(
     confirm: Option<String>,
 ) -> IpcResult<OperationResultGrant> {
     let a = state.current().await?;
-    require_confirm(&a.desk, confirm.as_deref(), &grant_id.to_string())?;
+    require_confirm(
+        &a.desk,
+        Guarded::Revoke,
+        confirm.as_deref(),
+        &grant_id.to_string(),
+    )?;
     let r = grant::revoke(&a.desk, grant_id, &reason).await?;
     changed(&app, ChangedEntity::Grant, None);
     Ok(OperationResultGrant {

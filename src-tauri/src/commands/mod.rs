@@ -12,23 +12,24 @@ pub mod status;
 pub mod verify;
 
 use paydesk_core::browse;
-use paydesk_core::desk::{Desk, ProfileKind};
+use paydesk_core::confirm::Guarded;
+use paydesk_core::desk::Desk;
 use paydesk_core::ops::OrderRef;
 use paydesk_core::rows;
 
 use crate::dto::orders::OrderRow;
-use crate::error::{IpcError, IpcResult};
+use crate::error::IpcResult;
 
-/// Production only: the typed confirmation must equal `expected` (the order number, the grant
-/// id, or EXPIRE). The UI asks for it too; this is the check that cannot be skipped.
-pub fn require_confirm(desk: &Desk, confirm: Option<&str>, expected: &str) -> IpcResult<()> {
-    if desk.profile_kind != ProfileKind::Production {
-        return Ok(());
-    }
-    match confirm.map(str::trim) {
-        Some(c) if !expected.is_empty() && c == expected => Ok(()),
-        _ => Err(IpcError::confirmation(&format!("{expected:?}"))),
-    }
+/// Core's confirmation rule (`paydesk_core::confirm`): on production the typed confirmation must
+/// equal `expected` (the order number, the grant id, or a word); elsewhere a wrong one is refused
+/// too. The UI asks for it; this is the check that cannot be skipped.
+pub fn require_confirm(
+    desk: &Desk,
+    action: Guarded,
+    confirm: Option<&str>,
+    expected: &str,
+) -> IpcResult<()> {
+    Ok(desk.confirm(action, confirm, expected)?)
 }
 
 pub fn order_ref(number: &str) -> IpcResult<OrderRef> {

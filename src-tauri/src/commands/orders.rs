@@ -11,6 +11,7 @@ use crate::dto::orders::*;
 use crate::dto::{money, opt_time};
 use crate::error::IpcResult;
 use crate::state::{AppState, changed, progress};
+use paydesk_core::confirm::Guarded;
 
 #[tauri::command]
 pub async fn orders_list(
@@ -177,7 +178,12 @@ pub async fn order_close<R: Runtime>(
     confirm: Option<String>,
 ) -> IpcResult<OperationResult> {
     let a = state.current().await?;
-    require_confirm(&a.desk, confirm.as_deref(), order_number.trim())?;
+    require_confirm(
+        &a.desk,
+        Guarded::Close,
+        confirm.as_deref(),
+        order_number.trim(),
+    )?;
     let r = close::close(&a.desk, &order_ref(&order_number)?, &reason).await?;
     changed(&app, ChangedEntity::Order, Some(&r.order_number));
     Ok(OperationResult {
@@ -194,7 +200,7 @@ pub async fn orders_expire<R: Runtime>(
     confirm: Option<String>,
 ) -> IpcResult<ExpireReport> {
     let a = state.current().await?;
-    require_confirm(&a.desk, confirm.as_deref(), "EXPIRE")?;
+    require_confirm(&a.desk, Guarded::Expire, confirm.as_deref(), "EXPIRE")?;
     let r = close::expire(&a.desk, |done, total| progress(&app, "expire", done, total)).await?;
     changed(&app, ChangedEntity::Order, None);
     Ok(ExpireReport::from_core(&r))

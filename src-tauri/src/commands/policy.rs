@@ -9,6 +9,7 @@ use crate::dto::events::ChangedEntity;
 use crate::dto::policy::RefundPolicy;
 use crate::error::IpcResult;
 use crate::state::{AppState, changed};
+use paydesk_core::confirm::Guarded;
 
 /// What the operator types on a production profile (the CLI's `--confirm POLICY`).
 pub const CONFIRM_WORD: &str = "POLICY";
@@ -29,7 +30,7 @@ pub async fn policy_set<R: Runtime>(
     confirm: Option<String>,
 ) -> IpcResult<RefundPolicy> {
     let a = state.current().await?;
-    require_confirm(&a.desk, confirm.as_deref(), CONFIRM_WORD)?;
+    require_confirm(&a.desk, Guarded::Policy, confirm.as_deref(), CONFIRM_WORD)?;
     let change = policy::set(
         &a.desk,
         Policy {

@@ -17,6 +17,7 @@ use crate::dto::money;
 use crate::dto::reconcile::*;
 use crate::error::{IpcError, IpcResult};
 use crate::state::{AppState, changed, progress_message};
+use paydesk_core::confirm::Guarded;
 
 /// How many runs the overview lists.
 const RUNS_LISTED: i64 = 50;
@@ -200,6 +201,7 @@ pub async fn recon_action<R: Runtime>(
             // operator types the order number, as for settle by order.
             require_confirm(
                 desk,
+                Guarded::Settle,
                 confirm.as_deref(),
                 row.out_trade_no.as_deref().unwrap_or_default(),
             )?;

@@ -10,6 +10,7 @@ use crate::dto::parse_money;
 use crate::dto::refunds::*;
 use crate::error::{IpcError, IpcResult};
 use crate::state::{AppState, changed, progress};
+use paydesk_core::confirm::Guarded;
 
 #[tauri::command]
 pub async fn refund_create<R: Runtime>(
@@ -21,7 +22,12 @@ pub async fn refund_create<R: Runtime>(
     confirm: Option<String>,
 ) -> IpcResult<RefundRow> {
     let a = state.current().await?;
-    require_confirm(&a.desk, confirm.as_deref(), order_number.trim())?;
+    require_confirm(
+        &a.desk,
+        Guarded::Refund,
+        confirm.as_deref(),
+        order_number.trim(),
+    )?;
     let amount = amount
         .as_deref()
         .map(str::trim)

@@ -1,6 +1,5 @@
 //! Status, profiles and settings.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -22,18 +21,59 @@ pub async fn app_status(state: State<'_, AppState>) -> IpcResult<AppStatus> {
 }
 
 #[tauri::command]
-pub async fn profiles_list(state: State<'_, AppState>) -> IpcResult<Vec<ProfileSummary>> {
+pub async fn profiles_list(state: State<'_, AppState>) -> IpcResult<ProfileList> {
     let active = state.current_name().await;
-    let file = state.paths.load()?;
+    let path = state.paths.config.path.display().to_string();
+    let (file, broken, file_problem) = match state.paths.load_lenient() {
+        Ok(l) => (l.file, l.broken, None),
+        // The whole file does not read: the built-in profile still works, the text can be fixed.
+        Err(e) => (Default::default(), Default::default(), Some(e.message)),
+    };
     let mut out = Vec::new();
     if !file.profiles.contains_key(config::SIMULATOR) {
         let s = simulator_settings(&state).await;
         out.push(summary(&s, active.as_deref()));
     }
+    let mut broken: Vec<BrokenProfile> = broken
+        .into_iter()
+        .map(|(name, problem)| BrokenProfile { name, problem })
+        .collect();
     for (name, p) in &file.profiles {
-        out.push(summary(&settings_of(&state, name, p)?, active.as_deref()));
+        match settings_of(&state, name, p) {
+            Ok(s) => out.push(summary(&s, active.as_deref())),
+            // Reads as TOML but not as a desk (a database table key core does not know).
+            Err(e) => broken.push(BrokenProfile {
+                name: name.clone(),
+                problem: e.message,
+            }),
+        }
     }
-    Ok(out)
+    Ok(ProfileList {
+        profiles: out,
+        broken,
+        file_problem,
+        path,
+    })
+}
+
+#[tauri::command]
+pub async fn settings_text_get(state: State<'_, AppState>) -> IpcResult<SettingsText> {
+    Ok(SettingsText {
+        path: state.paths.config.path.display().to_string(),
+        text: state.paths.text()?,
+    })
+}
+
+/// Saves the whole `paydesk.toml` as typed, only when core reads and could open every profile.
+#[tauri::command]
+pub async fn settings_text_save<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    text: String,
+) -> IpcResult<ProfileList> {
+    state.paths.save_text(&text)?;
+    changed(&app, ChangedEntity::Profile, None);
+    profiles_list(state).await
 }
 
 fn summary(s: &ProfileSettings, active: Option<&str>) -> ProfileSummary {
@@ -85,6 +125,16 @@ pub async fn profile_save<R: Runtime>(
     let mut file = state.paths.load()?;
     let old = file.profiles.get(&name).cloned();
     let profile = profile_of(&settings, old.as_ref())?;
+    // Core refuses here what it would refuse when opening the profile, so the file never holds
+    // a profile the CLI or the app cannot start.
+    paydesk_core::desk_open::validate(
+        &paydesk_core::profile::Resolved {
+            name: name.clone(),
+            file: Some(state.paths.config.path.clone()),
+            profile: profile.clone(),
+        },
+        &state.paths.data_dir,
+    )?;
     file.profiles.insert(name.clone(), profile);
     state.paths.save(&file)?;
     changed(&app, ChangedEntity::Profile, None);
@@ -112,8 +162,9 @@ pub async fn profile_test_connection(
     settings: ProfileSettings,
 ) -> IpcResult<SchemaReport> {
     let file = state.paths.load()?;
-    let profile = profile_of(&settings, file.profiles.get(settings.name.trim()))?;
-    let cfg = config::store_config(&profile, &state.paths.embedded_db())?;
+    let name = settings.name.trim().to_string();
+    let profile = profile_of(&settings, file.profiles.get(&name))?;
+    let cfg = config::store_config(&name, &profile, &state.paths.data_dir)?;
     let store = Store::connect(&cfg, Arc::new(alipay::SystemClock), OpenMode::MustExist).await?;
     let report = admin::check(&store).await;
     store.close().await;
@@ -164,22 +215,17 @@ fn database_of(cfg: &StoreConfig) -> ProfileDatabase {
         kind,
         path,
         url,
-        tables: cfg
-            .tables
-            .all()
-            .iter()
-            .map(|(role, id)| (role.to_string(), id.as_str().to_string()))
-            .collect(),
-        is_deleted_column: config::deleted_column(cfg.deleted_column),
+        tables: cfg.tables.clone(),
+        is_deleted_column: cfg.deleted_column,
     }
 }
 
 fn settings_of(state: &AppState, name: &str, p: &Profile) -> IpcResult<ProfileSettings> {
-    let cfg = config::store_config(p, &state.paths.embedded_db())?;
+    let cfg = config::store_config(name, p, &state.paths.data_dir)?;
     let cert = p.app_cert.is_some();
     Ok(ProfileSettings {
         name: name.to_string(),
-        kind: config::kind_of(p),
+        kind: p.kind,
         gateway: p.gateway.clone().unwrap_or_default(),
         app_id: p.app_id.clone().unwrap_or_default(),
         seller_id: p.seller_id.clone().unwrap_or_default(),
@@ -260,22 +306,21 @@ fn profile_of(s: &ProfileSettings, old: Option<&Profile>) -> IpcResult<Profile> 
     if let Some(l) = location {
         db.insert("database".into(), toml::Value::String(l));
     }
-    let defaults: BTreeMap<String, String> = paydesk_core::TableNames::default()
-        .all()
-        .iter()
-        .map(|(r, i)| (r.to_string(), i.as_str().to_string()))
-        .collect();
+    // Only the names that differ from the platform's defaults are written.
+    let defaults = paydesk_core::TableNames::default();
     let tables: toml::map::Map<String, toml::Value> = s
         .database
         .tables
-        .iter()
-        .filter(|(role, name)| defaults.get(*role) != Some(*name))
-        .map(|(role, name)| (role.clone(), toml::Value::String(name.clone())))
+        .all()
+        .into_iter()
+        .zip(defaults.all())
+        .filter(|((_, name), (_, default))| name != default)
+        .map(|((role, name), _)| (role.to_string(), toml::Value::String(name.to_string())))
         .collect();
     if !tables.is_empty() {
         db.insert("tables".into(), toml::Value::Table(tables));
     }
-    if s.database.is_deleted_column == IsDeletedColumn::IsDelete {
+    if s.database.is_deleted_column == DeletedColumn::IsDelete {
         db.insert(
             "deleted_column".into(),
             toml::Value::String(DeletedColumn::IsDelete.name().into()),
@@ -283,7 +328,7 @@ fn profile_of(s: &ProfileSettings, old: Option<&Profile>) -> IpcResult<Profile> 
     }
     let (cert, key) = (s.keys.mode == KeyMode::Cert, s.keys.mode == KeyMode::Key);
     Ok(Profile {
-        kind: config::file_kind(s.kind),
+        kind: s.kind,
         gateway: text(&s.gateway),
         app_id: text(&s.app_id),
         seller_id: text(&s.seller_id),

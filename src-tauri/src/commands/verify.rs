@@ -13,6 +13,7 @@ use crate::dto::verify::*;
 use crate::dto::{money, opt_time};
 use crate::error::{IpcError, IpcResult};
 use crate::state::{AppState, changed};
+use paydesk_core::confirm::Guarded;
 
 /// Most inputs one call takes (a pasted log can hold thousands; the UI batches).
 const MAX_INPUTS: usize = 5_000;
@@ -103,7 +104,7 @@ pub async fn settle<R: Runtime>(
             ));
         }
     };
-    require_confirm(&a.desk, confirm.as_deref(), &subject)?;
+    require_confirm(&a.desk, Guarded::Settle, confirm.as_deref(), &subject)?;
     match core_settle::settle_with_reason(&a.desk, what, reason.as_deref()).await {
         Ok(r) => {
             changed(&app, ChangedEntity::Order, Some(&r.order_number));

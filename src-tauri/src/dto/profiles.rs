@@ -1,41 +1,13 @@
 //! Status, profiles and settings.
 
-use std::collections::BTreeMap;
-
+use paydesk_core::{DeletedColumn, TableNames};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::keys::SignType;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ProfileKind {
-    Simulator,
-    Sandbox,
-    Production,
-}
-
-impl From<paydesk_core::desk::ProfileKind> for ProfileKind {
-    fn from(k: paydesk_core::desk::ProfileKind) -> Self {
-        use paydesk_core::desk::ProfileKind as K;
-        match k {
-            K::Simulator => ProfileKind::Simulator,
-            K::Sandbox => ProfileKind::Sandbox,
-            K::Production => ProfileKind::Production,
-        }
-    }
-}
-
-impl From<ProfileKind> for paydesk_core::desk::ProfileKind {
-    fn from(k: ProfileKind) -> Self {
-        use paydesk_core::desk::ProfileKind as K;
-        match k {
-            ProfileKind::Simulator => K::Simulator,
-            ProfileKind::Sandbox => K::Sandbox,
-            ProfileKind::Production => K::Production,
-        }
-    }
-}
+/// Core's profile kind: one definition for the settings file, the desk and the UI.
+pub use paydesk_core::profile::ProfileKind;
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SimulatorInfo {
@@ -82,6 +54,31 @@ impl From<paydesk_core::schema::Feature> for PlatformFeature {
     }
 }
 
+/// The Settings list: every profile that reads, and what is wrong with those that do not.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ProfileList {
+    pub profiles: Vec<ProfileSummary>,
+    /// Profiles of the file that core cannot read, each with its problem: fix them in the text.
+    pub broken: Vec<BrokenProfile>,
+    /// The whole file cannot be read (TOML syntax, with the line): only the text can fix it.
+    pub file_problem: Option<String>,
+    /// The settings file's path.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct BrokenProfile {
+    pub name: String,
+    pub problem: String,
+}
+
+/// `paydesk.toml` as text, for repairing what the form cannot show.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SettingsText {
+    pub path: String,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ProfileSummary {
     pub name: String,
@@ -107,13 +104,6 @@ pub enum DatabaseKind {
     Mysql,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum IsDeletedColumn {
-    IsDeleted,
-    IsDelete,
-}
-
 /// Paths of key files (never their content) and the public fingerprints.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct ProfileKeys {
@@ -133,9 +123,9 @@ pub struct ProfileDatabase {
     pub path: Option<String>,
     /// The password is masked when it goes to the UI; a masked URL coming back keeps the stored one.
     pub url: Option<String>,
-    #[ts(type = "Record<string, string>")]
-    pub tables: BTreeMap<String, String>,
-    pub is_deleted_column: IsDeletedColumn,
+    /// Core's own type: the form can only send the table keys core reads.
+    pub tables: TableNames,
+    pub is_deleted_column: DeletedColumn,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -34,8 +34,10 @@ import type {
   ReconRowPage,
   ReconRunResult,
   ReconSource,
+  ProfileList,
   ProfileSettings,
   ProfileSummary,
+  SettingsText,
   RefundFilter,
   RefundPolicy,
   RefundRow,
@@ -53,7 +55,9 @@ import type {
 
 // Status & profiles
 export const appStatus = () => call<AppStatus>('app_status')
-export const profilesList = () => call<ProfileSummary[]>('profiles_list')
+export const profilesList = () => call<ProfileList>('profiles_list')
+export const settingsTextGet = () => call<SettingsText>('settings_text_get')
+export const settingsTextSave = (text: string) => call<ProfileList>('settings_text_save', { text })
 export const profileGet = (name: string) => call<ProfileSettings>('profile_get', { name })
 export const profileSave = (settings: ProfileSettings) => call<ProfileSummary>('profile_save', { settings })
 export const profileActivate = (name: string) => call<AppStatus>('profile_activate', { name })

@@ -1,8 +1,9 @@
 import { invoke, isTauri } from '@tauri-apps/api/core'
-import type { IpcErrorCode } from '../bindings'
+import type { ErrorKind } from '../bindings'
+import { ERROR_KINDS } from '../bindings'
 
-/** Codes the backend sends, plus one the UI raises itself when there is no backend at all. */
-export type AppErrorCode = IpcErrorCode | 'not_in_paydesk'
+/** Codes the backend sends (core's ErrorKind), plus one the UI raises itself when there is no backend at all. */
+export type AppErrorCode = ErrorKind | 'not_in_paydesk'
 
 /** Every failure the UI shows has this shape, whatever threw it. */
 export interface AppError {
@@ -10,16 +11,7 @@ export interface AppError {
   message: string
 }
 
-const BACKEND_CODES: readonly IpcErrorCode[] = [
-  'not_found',
-  'invalid_input',
-  'conflict',
-  'gateway',
-  'signature',
-  'unknown_outcome',
-  'confirmation_required',
-  'internal',
-]
+const BACKEND_CODES: readonly ErrorKind[] = ERROR_KINDS
 
 export const NOT_IN_PAYDESK: AppError = {
   code: 'not_in_paydesk',
@@ -42,9 +34,9 @@ export function normaliseError(raw: unknown): AppError {
     return { code: known ? (raw.code as AppErrorCode) : 'internal', message: raw.message }
   }
   if (typeof raw === 'string') {
-    // A command that failed before reaching our error mapping (e.g. an argument that did not
-    // deserialize) rejects with plain text.
-    return { code: 'internal', message: raw }
+    // A command that failed before reaching our error mapping rejects with plain text; an
+    // argument that did not deserialize (a bad table name in Settings) is the user's to fix.
+    return { code: raw.startsWith('invalid args') ? 'invalid_input' : 'internal', message: raw }
   }
   if (raw instanceof Error) return { code: 'internal', message: raw.message }
   return { code: 'internal', message: String(raw) }

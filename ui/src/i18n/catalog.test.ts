@@ -30,3 +30,16 @@ describe('message catalogs', () => {
     error.mockRestore()
   })
 })
+
+describe('error kinds', () => {
+  it('every kind core can send has a title and advice in both languages', async () => {
+    const { ERROR_KINDS } = await import('../bindings')
+    for (const kind of [...ERROR_KINDS, 'not_in_paydesk'] as const) {
+      for (const [name, cat] of [['zh', zh], ['en', en]] as const) {
+        const e = (cat.errors as Record<string, { title?: string; advice?: string }>)[kind]
+        expect(e?.title, `${name}: errors.${kind}.title`).toBeTruthy()
+        expect(e?.advice, `${name}: errors.${kind}.advice`).toBeTruthy()
+      }
+    }
+  })
+})

@@ -1,18 +1,9 @@
 import type { AppError, AppErrorCode } from '../api/ipc'
 import { normaliseError } from '../api/ipc'
+import { ERROR_KINDS } from '../bindings'
 
 /** Short "what to do now" per error code; the text lives in the i18n catalogs under `errors.*`. */
-export const ERROR_CODES: readonly AppErrorCode[] = [
-  'not_found',
-  'invalid_input',
-  'conflict',
-  'gateway',
-  'signature',
-  'unknown_outcome',
-  'confirmation_required',
-  'internal',
-  'not_in_paydesk',
-]
+export const ERROR_CODES: readonly AppErrorCode[] = [...ERROR_KINDS, 'not_in_paydesk']
 
 export function errorTitleKey(code: AppErrorCode): string {
   return `errors.${code}.title`

@@ -8,7 +8,7 @@ use paydesk_core::OpenMode;
 use paydesk_core::demo::{DemoSpec, generate, human};
 use paydesk_core::{Store, admin, schema};
 
-use crate::cmd::ops::{DbArgs, resolve, runtime, store_config, store_failure};
+use crate::cmd::desk::{DbArgs, resolve, runtime, store_config};
 use crate::ctx::Ctx;
 use crate::exit::{CmdResult, Exit, Failure};
 use crate::output;
@@ -38,13 +38,13 @@ fn connect(
     rt: &tokio::runtime::Runtime,
 ) -> Result<(Store, String), Failure> {
     let r = resolve(ctx)?;
-    let cfg = store_config(ctx, &r, db)?;
+    let cfg = store_config(&r, db)?;
     let target = paydesk_core::config::redact_url(&cfg.database);
     let store = match mode {
         OpenMode::CreateIfMissing => rt.block_on(admin::init_new(&cfg, Arc::new(SystemClock))),
         OpenMode::MustExist => rt.block_on(Store::connect(&cfg, Arc::new(SystemClock), mode)),
     }
-    .map_err(store_failure)?;
+    .map_err(Failure::from)?;
     Ok((store, target))
 }
 
@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
     match c.action {
         DbAction::Check => {
             let (store, target) = connect(ctx, &c.db, OpenMode::MustExist, &rt)?;
-            let report = rt.block_on(admin::check(&store)).map_err(store_failure)?;
+            let report = rt.block_on(admin::check(&store)).map_err(Failure::from)?;
             if ctx.json {
                 output::json(&report);
             } else {
@@ -116,17 +116,17 @@ pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
             let (store, _) = connect(ctx, &c.db, OpenMode::MustExist, &rt)?;
             let found = rt
                 .block_on(schema::check_platform_schema(&store))
-                .map_err(store_failure)?;
+                .map_err(Failure::from)?;
             // The one problem migrate itself fixes: an earlier Paydesk's integer-fen money.
             let problems: Vec<_> = found
                 .problems
                 .into_iter()
                 .filter(|p| !matches!(p, schema::Problem::FenMoney { .. }))
                 .collect();
-            schema::problems_to_error(&store, problems).map_err(store_failure)?;
+            schema::problems_to_error(&store, problems).map_err(Failure::from)?;
             let converted = rt
                 .block_on(paydesk_core::fen_layout::convert_if_needed(&store))
-                .map_err(store_failure)?;
+                .map_err(Failure::from)?;
             if let Some(backup) = converted.as_ref().filter(|_| !ctx.json) {
                 output::line(&format!(
                     "converted money from integer fen to yuan in decimal columns, as Django keeps it \
@@ -134,7 +134,7 @@ pub fn run(ctx: &Ctx, c: DbCmd) -> CmdResult {
                     backup.display()
                 ));
             }
-            let applied = rt.block_on(admin::migrate(&store)).map_err(store_failure)?;
+            let applied = rt.block_on(admin::migrate(&store)).map_err(Failure::from)?;
             if ctx.json {
                 output::json(&serde_json::json!({ "applied": applied, "backup": converted }));
             } else if applied.is_empty() {
@@ -179,7 +179,7 @@ pub struct DemoArgs {
 pub fn demo(ctx: &Ctx, a: DemoArgs) -> CmdResult {
     let rt = runtime()?;
     let r = resolve(ctx)?;
-    let cfg = store_config(ctx, &r, &a.db)?;
+    let cfg = store_config(&r, &a.db)?;
     let clock = Arc::new(SystemClock);
     let store = rt
         .block_on(Store::connect(
@@ -187,16 +187,16 @@ pub fn demo(ctx: &Ctx, a: DemoArgs) -> CmdResult {
             clock.clone(),
             OpenMode::CreateIfMissing,
         ))
-        .map_err(store_failure)?;
+        .map_err(Failure::from)?;
     let existing = rt
         .block_on(schema::existing_platform_tables(&store))
-        .map_err(store_failure)?;
+        .map_err(Failure::from)?;
     let store = if existing.is_empty() {
         rt.block_on(store.close());
         rt.block_on(admin::init_new(&cfg, clock))
-            .map_err(store_failure)?
+            .map_err(Failure::from)?
     } else {
-        rt.block_on(admin::migrate(&store)).map_err(store_failure)?;
+        rt.block_on(admin::migrate(&store)).map_err(Failure::from)?;
         store
     };
     let mut spec = DemoSpec::new(a.orders, a.seed);
@@ -212,7 +212,7 @@ pub fn demo(ctx: &Ctx, a: DemoArgs) -> CmdResult {
                 }
             }
         }))
-        .map_err(store_failure)?;
+        .map_err(Failure::from)?;
     if ctx.json {
         output::json(&report);
     } else {

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use alipay::client::{GatewayClient, GatewayConfig, GatewayError, RefundRequest, TransportKind};
+use alipay::client::{GatewayClient, GatewayError, RefundRequest, TransportKind};
 use alipay::{Amount, SignType, SystemClock, TradeRef};
 use clap::Args;
 use serde::Serialize;
@@ -18,7 +18,7 @@ use crate::ctx::Ctx;
 use crate::exit::{CmdResult, Exit, Failure};
 use crate::output;
 use crate::profile::{Overrides, ProfileKind};
-use crate::settings;
+use paydesk_core::confirm::Guarded;
 
 /// Where and as whom to call; every flag defaults to the profile.
 #[derive(Debug, Args)]
@@ -83,35 +83,6 @@ pub struct QueryArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "Example:
-  paydesk --profile sandbox refund --out-trade-no 20261124000001 --amount 100.00 \\
-      --out-request-no 20261124000001-R1 --reason 'course cancelled'
-
---out-request-no is the refund's idempotency key: choose a new one for each refund of a trade,
-and to retry a refund whose outcome is unknown, run the SAME command again with the SAME
---out-request-no. Alipay then answers with the refund already made (fund_change N) instead of
-refunding twice. A different amount with a used out-request-no is refused
-(ACQ.DISCORDANT_REPEAT_REQUEST). Refunds of one trade must be at least 3 s apart.")]
-pub struct RefundArgs {
-    #[command(flatten)]
-    trade: TradeArgs,
-    /// Amount to refund in yuan (at most two decimals)
-    #[arg(long, value_name = "YUAN", value_parser = parse_amount)]
-    amount: Amount,
-    /// Unique id of this refund (idempotency key; reuse it only to retry the same refund)
-    #[arg(long, value_name = "R")]
-    out_request_no: String,
-    /// Refund reason shown to the buyer
-    #[arg(long, value_name = "TEXT")]
-    reason: Option<String>,
-    /// Required on a production profile (real money): the trade's number again
-    #[arg(long, value_name = "N|T")]
-    confirm: Option<String>,
-    #[command(flatten)]
-    conn: ConnArgs,
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Example:
   paydesk --profile sandbox refund-query --out-trade-no 20261124000001 --out-request-no 20261124000001-R1
 
 Only refund_status REFUND_SUCCESS means refunded; ask at least 10 s after the refund.")]
@@ -121,21 +92,6 @@ pub struct RefundQueryArgs {
     /// The out_request_no the refund was made with
     #[arg(long, value_name = "R")]
     out_request_no: String,
-    #[command(flatten)]
-    conn: ConnArgs,
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Example:
-  paydesk --profile sandbox close --out-trade-no 20261124000001
-
-Only unpaid (WAIT_BUYER_PAY) trades can be closed.")]
-pub struct CloseArgs {
-    #[command(flatten)]
-    trade: TradeArgs,
-    /// Required on a production profile: the trade's number again
-    #[arg(long, value_name = "N|T")]
-    confirm: Option<String>,
     #[command(flatten)]
     conn: ConnArgs,
 }
@@ -159,7 +115,24 @@ pub struct BillArgs {
     conn: ConnArgs,
 }
 
-fn parse_amount(s: &str) -> Result<Amount, String> {
+impl ConnArgs {
+    /// The first connection flag given, if any: the order-level forms take the profile's
+    /// gateway and say so rather than ignoring a flag.
+    pub fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.gateway.is_some(), "--gateway"),
+            (self.app_id.is_some(), "--app-id"),
+            (self.private_key.is_some(), "--private-key"),
+            (self.alipay_public_key.is_some(), "--alipay-public-key"),
+            (self.sign_type.is_some(), "--sign-type"),
+            (self.timeout_secs.is_some(), "--timeout-secs"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag))
+    }
+}
+
+pub fn parse_amount(s: &str) -> Result<Amount, String> {
     s.parse::<Amount>().map_err(|e| e.to_string())
 }
 
@@ -180,19 +153,8 @@ fn connect(ctx: &Ctx, c: &ConnArgs) -> Result<Client, Failure> {
         timeout_secs: c.timeout_secs,
         ..Overrides::default()
     })?;
-    let gateway = r.require("gateway", &r.profile.gateway)?.to_string();
-    let cert = settings::cert_mode(&r)?;
-    let app = settings::app_identity(&r, cert.as_ref())?;
-    let alipay_key = settings::alipay_public_key(&r, cert.as_ref())?;
-    settings::refuse_own_key(&app, &alipay_key, &r)?;
-    let cfg = GatewayConfig {
-        gateway_url: gateway,
-        app,
-        alipay_public_key: alipay_key,
-        alipay_cert_sn: cert.map(|c| c.alipay_cert_sn),
-        timeout: settings::timeout(&r),
-    };
-    let client = GatewayClient::new(cfg, Arc::new(SystemClock)).map_err(|e| gateway_failure(&e))?;
+    let (client, _, _) = paydesk_core::desk_open::gateway_client(&r, Arc::new(SystemClock))
+        .map_err(Failure::from)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -212,19 +174,14 @@ fn confirm_production(
     c: &Client,
     trade: &TradeRef,
     given: Option<&str>,
-    what: &str,
+    action: Guarded,
 ) -> Result<(), Failure> {
     let expected = match trade {
         TradeRef::OutTradeNo(n) => n.as_str(),
         TradeRef::TradeNo(t) => t.as_str(),
     };
-    crate::cmd::ops::confirm_value(
-        c.kind == ProfileKind::Production,
-        &c.profile,
-        given,
-        expected,
-        &format!("{what} moves real money or ends a real order"),
-    )
+    paydesk_core::confirm::check(c.kind, &c.profile, action, given, expected)
+        .map_err(|r| Failure::from(paydesk_core::ops::OpsError::Confirmation(r)))
 }
 
 /// What Alipay's common refusals mean for the person at the terminal.
@@ -385,11 +342,20 @@ pub fn query(ctx: &Ctx, a: QueryArgs) -> CmdResult {
     Ok(Exit::Ok)
 }
 
-pub fn refund(ctx: &Ctx, a: RefundArgs) -> CmdResult {
-    let by = a.trade.to_ref()?;
-    let c = connect(ctx, &a.conn)?;
-    confirm_production(&c, &by, a.confirm.as_deref(), "a refund")?;
-    let mut req = RefundRequest::new(by, a.amount, a.out_request_no.clone());
+/// The raw `alipay.trade.refund` of `paydesk refund --out-trade-no …` (see `cmd::refund`).
+pub struct TradeRefund {
+    pub by: TradeRef,
+    pub amount: Amount,
+    pub out_request_no: String,
+    pub reason: Option<String>,
+    pub confirm: Option<String>,
+}
+
+pub fn refund_trade(ctx: &Ctx, conn: &ConnArgs, a: TradeRefund) -> CmdResult {
+    a.by.validate().map_err(|e| Failure::usage(e.to_string()))?;
+    let c = connect(ctx, conn)?;
+    confirm_production(&c, &a.by, a.confirm.as_deref(), Guarded::Refund)?;
+    let mut req = RefundRequest::new(a.by, a.amount, a.out_request_no.clone());
     req.refund_reason = a.reason;
     let retry = format!(
         "run refund-query --out-request-no {0}, or repeat this refund with the SAME --out-request-no {0} (it cannot refund twice)",
@@ -455,10 +421,11 @@ pub fn refund_query(ctx: &Ctx, a: RefundQueryArgs) -> CmdResult {
     Ok(Exit::Ok)
 }
 
-pub fn close(ctx: &Ctx, a: CloseArgs) -> CmdResult {
-    let by = a.trade.to_ref()?;
-    let c = connect(ctx, &a.conn)?;
-    confirm_production(&c, &by, a.confirm.as_deref(), "closing a trade")?;
+/// The raw `alipay.trade.close` of `paydesk close --out-trade-no …` (see `cmd::close`).
+pub fn close_trade(ctx: &Ctx, conn: &ConnArgs, by: TradeRef, confirm: Option<&str>) -> CmdResult {
+    by.validate().map_err(|e| Failure::usage(e.to_string()))?;
+    let c = connect(ctx, conn)?;
+    confirm_production(&c, &by, confirm, Guarded::Close)?;
     let r =
         c.rt.block_on(c.client.close(by))
             .map_err(|e| money_call_failure(&e, "query the trade to see whether it was closed"))?;

@@ -1,15 +1,20 @@
 //! One module per command; shared argument helpers here.
 
+pub mod close;
 pub mod db;
+pub mod desk;
 pub mod gateway;
+pub mod grants;
 pub mod keys;
-pub mod ops;
 pub mod orders;
 pub mod pay_link;
 pub mod policy;
 pub mod reconcile;
+pub mod refund;
+pub mod settle;
 pub mod sign;
 pub mod sim;
+pub mod test_order;
 pub mod verify;
 
 use std::io::Read;

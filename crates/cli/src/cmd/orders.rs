@@ -10,7 +10,7 @@ use paydesk_core::domain::{OrderStatus, RefundStatus};
 use paydesk_core::ops::{OrderRef, find_order};
 use rust_decimal::Decimal;
 
-use crate::cmd::ops::{DbArgs, open_desk, open_desk_to_read, ops_failure, runtime, store_failure};
+use crate::cmd::desk::{DbArgs, open_desk, open_desk_to_read, runtime};
 use crate::ctx::Ctx;
 use crate::exit::{CmdResult, Exit, Failure};
 use crate::output;
@@ -101,7 +101,7 @@ pub fn list(ctx: &Ctx, a: OrdersArgs) -> CmdResult {
         .as_deref()
         .map(str::parse::<Cursor>)
         .transpose()
-        .map_err(store_failure)?;
+        .map_err(Failure::from)?;
     let user = a.user.as_deref().map(|u| {
         let t = u.trim();
         match t.parse::<i64>() {
@@ -129,7 +129,7 @@ pub fn list(ctx: &Ctx, a: OrdersArgs) -> CmdResult {
     let desk = open_desk_to_read(ctx, &a.db, false, &rt)?;
     let page = rt
         .block_on(orders(&desk.store, &f))
-        .map_err(store_failure)?;
+        .map_err(Failure::from)?;
     if ctx.json {
         output::json(&page);
     } else {
@@ -178,7 +178,7 @@ pub struct OrderArgs {
 }
 
 pub fn show(ctx: &Ctx, a: OrderArgs) -> CmdResult {
-    let r: OrderRef = a.order.parse().map_err(ops_failure)?;
+    let r: OrderRef = a.order.parse().map_err(Failure::from)?;
     let rt = runtime()?;
     let desk = open_desk_to_read(ctx, &a.db, a.alipay, &rt)?;
     let order = rt
@@ -188,12 +188,12 @@ pub fn show(ctx: &Ctx, a: OrderArgs) -> CmdResult {
             tx.rollback().await?;
             o
         })
-        .map_err(ops_failure)?;
+        .map_err(Failure::from)?;
     let detail = rt
         .block_on(order_detail(&desk.store, order.id))
-        .map_err(store_failure)?;
+        .map_err(Failure::from)?;
     let trade = if a.alipay {
-        let gw = desk.gateway().map_err(ops_failure)?;
+        let gw = desk.gateway().map_err(Failure::from)?;
         Some(
             match rt.block_on(
                 gw.client
@@ -333,7 +333,7 @@ pub fn audit(ctx: &Ctx, a: AuditArgs) -> CmdResult {
     let desk = open_desk(ctx, &a.db, false, &rt)?;
     let rows = rt
         .block_on(audit_query(&desk.store, &f))
-        .map_err(store_failure)?;
+        .map_err(Failure::from)?;
     if ctx.json {
         output::json(&rows);
     } else {

@@ -1,4 +1,6 @@
-//! `paydesk pay-link`: a signed `alipay.trade.page.pay` / `wap.pay` link or auto-submitting form.
+//! `paydesk pay-link`: a signed `alipay.trade.page.pay` / `wap.pay` link or auto-submitting form,
+//! for a platform order (`--order N`, priced and titled from the order) or for any trade given
+//! in full (`--out-trade-no`, `--amount`, `--subject`).
 
 use std::path::PathBuf;
 
@@ -7,22 +9,30 @@ use alipay::{Amount, Clock, FixedClock, SignType, SystemClock};
 use clap::Args;
 use serde::Serialize;
 
+use crate::cmd::desk::{DbArgs, open_desk, parse_order, print, runtime};
 use crate::cmd::parse_sign_type;
 use crate::ctx::Ctx;
 use crate::exit::{CmdResult, Exit, Failure};
 use crate::output;
 use crate::profile::Overrides;
-use crate::settings;
+use paydesk_core::desk_open;
+use paydesk_core::ops::pay_link::{PayLinkRequest, pay_link as order_pay_link};
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:
+#[command(
+    after_help = "For a platform order (amount and subject from the order):
+  paydesk pay-link --order 202611240000001200000034
+  paydesk pay-link --order id:34 --wap --form > pay.html
+
+For any trade, given in full:
   paydesk pay-link --app-id 9021000000000000 --private-key keys/sandbox/app_private_key.pem \\
       --gateway https://openapi-sandbox.dl.alipaydev.com/gateway.do \\
       --out-trade-no 20261124000001 --amount 1579.00 --subject 'Python full stack' \\
       --return-url https://shop.example/alipay/return
   paydesk --profile sandbox pay-link --out-trade-no A1 --amount 0.01 --subject test --wap --form > pay.html
 
-Prints only the link (or the HTML form) on stdout, so $(paydesk pay-link ...) works in scripts.")]
+Prints only the link (or the HTML form) on stdout, so $(paydesk pay-link ...) works in scripts."
+)]
 pub struct PayLinkArgs {
     /// The app's APPID [default: the profile's app_id; env PAYDESK_APP_ID]
     #[arg(long, value_name = "ID")]
@@ -36,15 +46,26 @@ pub struct PayLinkArgs {
     /// RSA2 or the legacy RSA [default: the profile's sign_type, else RSA2]
     #[arg(long, value_name = "TYPE", value_parser = parse_sign_type)]
     sign_type: Option<SignType>,
-    /// The platform's order number (1–64 letters, digits, underscores)
-    #[arg(long, value_name = "N")]
-    out_trade_no: String,
+    /// A platform order (its number, or id:N): amount, subject and deadline come from it
+    #[arg(
+        long,
+        value_name = "ORDER",
+        conflicts_with_all = [
+            "out_trade_no", "amount", "subject", "body", "timeout_express", "time_expire",
+            "passback_params", "qr_pay_mode", "timestamp", "app_id", "private_key", "gateway",
+            "sign_type",
+        ]
+    )]
+    order: Option<String>,
+    /// The trade's number (1–64 letters, digits, underscores)
+    #[arg(long, value_name = "N", required_unless_present = "order")]
+    out_trade_no: Option<String>,
     /// Yuan with at most two decimals, 0.01 – 100000000 (e.g. 1579.00)
-    #[arg(long, value_name = "YUAN", value_parser = parse_amount)]
-    amount: Amount,
+    #[arg(long, value_name = "YUAN", value_parser = parse_amount, required_unless_present = "order")]
+    amount: Option<Amount>,
     /// The order title the buyer sees (at most 256 characters)
-    #[arg(long, value_name = "TEXT")]
-    subject: String,
+    #[arg(long, value_name = "TEXT", required_unless_present = "order")]
+    subject: Option<String>,
     /// Order description (at most 128 characters)
     #[arg(long, value_name = "TEXT")]
     body: Option<String>,
@@ -75,6 +96,8 @@ pub struct PayLinkArgs {
     /// Print an auto-submitting HTML form (POST) instead of a GET link
     #[arg(long)]
     form: bool,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 fn parse_amount(s: &str) -> Result<Amount, String> {
@@ -100,6 +123,16 @@ struct PayOut {
 }
 
 pub fn run(ctx: &Ctx, a: PayLinkArgs) -> CmdResult {
+    if let Some(order) = a.order.as_deref() {
+        return order_link(ctx, order, &a);
+    }
+    let (Some(out_trade_no), Some(amount), Some(subject)) =
+        (a.out_trade_no.clone(), a.amount, a.subject.clone())
+    else {
+        return Err(Failure::usage(
+            "give --order N for a platform order, or --out-trade-no, --amount and --subject",
+        ));
+    };
     let r = ctx.resolve(&Overrides {
         app_id: a.app_id.clone(),
         app_private_key: a.private_key.clone(),
@@ -108,22 +141,22 @@ pub fn run(ctx: &Ctx, a: PayLinkArgs) -> CmdResult {
         ..Overrides::default()
     })?;
     let gateway = r.require("gateway", &r.profile.gateway)?.to_string();
-    let cert = settings::cert_mode(&r)?;
-    let app = settings::app_identity(&r, cert.as_ref())?;
+    let cert = desk_open::cert_mode(&r)?;
+    let app = desk_open::app_identity(&r, cert.as_ref())?;
 
     let product = if a.wap {
         PayProduct::Wap
     } else {
         PayProduct::Page
     };
-    let mut req = PayRequest::new(product, a.out_trade_no, a.amount, a.subject);
-    req.body = a.body;
-    req.return_url = a.return_url;
-    req.notify_url = a.notify_url;
-    req.timeout_express = a.timeout_express;
-    req.time_expire = a.time_expire;
-    req.passback_params = a.passback_params;
-    req.qr_pay_mode = a.qr_pay_mode;
+    let mut req = PayRequest::new(product, out_trade_no, amount, subject);
+    req.body = a.body.clone();
+    req.return_url = a.return_url.clone();
+    req.notify_url = a.notify_url.clone();
+    req.timeout_express = a.timeout_express.clone();
+    req.time_expire = a.time_expire.clone();
+    req.passback_params = a.passback_params.clone();
+    req.qr_pay_mode = a.qr_pay_mode.clone();
     req.validate().map_err(|e| Failure::usage(e.to_string()))?;
 
     // One instant for everything below, so the link and the JSON `params` carry the same
@@ -168,5 +201,28 @@ pub fn run(ctx: &Ctx, a: PayLinkArgs) -> CmdResult {
         form_html: a.form.then_some(text),
     };
     output::json(&out);
+    Ok(Exit::Ok)
+}
+
+/// A link for a platform order: the order's own amount, subject and remaining pay time, signed
+/// with the profile's gateway.
+fn order_link(ctx: &Ctx, order: &str, a: &PayLinkArgs) -> CmdResult {
+    let order = parse_order(order)?;
+    let rt = runtime()?;
+    let desk = open_desk(ctx, &a.db, true, &rt)?;
+    let req = PayLinkRequest {
+        order,
+        product: if a.wap {
+            PayProduct::Wap
+        } else {
+            PayProduct::Page
+        },
+        form: a.form,
+        return_url: a.return_url.clone(),
+        notify_url: a.notify_url.clone(),
+    };
+    let r = rt.block_on(order_pay_link(&desk, &req))?;
+    // Only the link on stdout, so $(paydesk pay-link --order N) works.
+    print(ctx, &r, &r.link);
     Ok(Exit::Ok)
 }

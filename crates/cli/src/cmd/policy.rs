@@ -5,10 +5,11 @@ use clap::{ArgAction, Args, Subcommand};
 use paydesk_core::desk::Policy;
 use paydesk_core::ops::policy::{self, PolicyState};
 
-use crate::cmd::ops::{DbArgs, confirm_typed, open_desk, ops_failure, runtime};
+use crate::cmd::desk::{DbArgs, open_desk, runtime};
 use crate::ctx::Ctx;
 use crate::exit::{CmdResult, Exit};
 use crate::output;
+use paydesk_core::confirm::Guarded;
 
 /// What has to be typed with `--confirm` on a production profile.
 pub const CONFIRM_WORD: &str = "POLICY";
@@ -84,7 +85,9 @@ pub fn run(ctx: &Ctx, a: PolicyArgs) -> CmdResult {
     let desk = open_desk(ctx, &a.db, false, &rt)?;
     match a.action {
         None => {
-            let s = rt.block_on(policy::show(&desk)).map_err(ops_failure)?;
+            let s = rt
+                .block_on(policy::show(&desk))
+                .map_err(crate::exit::Failure::from)?;
             if ctx.json {
                 output::json(&s);
             } else {
@@ -97,19 +100,14 @@ pub fn run(ctx: &Ctx, a: PolicyArgs) -> CmdResult {
             reason,
             confirm,
         }) => {
-            confirm_typed(
-                &desk,
-                confirm.as_deref(),
-                CONFIRM_WORD,
-                "the full-refund policy decides what every refund takes back from customers",
-            )?;
+            desk.confirm(Guarded::Policy, confirm.as_deref(), CONFIRM_WORD)?;
             let new = Policy {
                 revoke_grants_on_full_refund: revoke_grants,
                 return_credits_on_full_refund: return_credits,
             };
             let c = rt
                 .block_on(policy::set(&desk, new, &reason))
-                .map_err(ops_failure)?;
+                .map_err(crate::exit::Failure::from)?;
             if ctx.json {
                 output::json(&c);
             } else {

@@ -16,10 +16,11 @@ use paydesk_core::reconcile::{
     RunRequest, compare, list, load, run,
 };
 
-use crate::cmd::ops::{DbArgs, confirm_typed, open_desk, runtime};
+use crate::cmd::desk::{DbArgs, open_desk, runtime};
 use crate::ctx::Ctx;
 use crate::exit::{CmdResult, Exit, Failure};
 use crate::output;
+use paydesk_core::confirm::Guarded;
 
 #[derive(Debug, Args)]
 #[command(
@@ -88,17 +89,7 @@ enum ReconcileCmd {
 }
 
 fn failure(e: ReconError) -> Failure {
-    let code = e.code();
-    let exit = match code {
-        "invalid_input" | "not_found" | "internal" => Exit::Usage,
-        _ => Exit::Negative,
-    };
-    Failure {
-        exit,
-        kind: code,
-        message: e.to_string(),
-        details: None,
-    }
+    Failure::from(e)
 }
 
 fn yuan(d: rust_decimal::Decimal) -> String {
@@ -355,12 +346,7 @@ pub fn run_cmd(ctx: &Ctx, a: ReconcileArgs) -> CmdResult {
                         Category::MissedNotify | Category::PaidAfterClose
                     ) {
                         let number = row.out_trade_no.as_deref().unwrap_or_default();
-                        confirm_typed(
-                            desk,
-                            confirm.as_deref(),
-                            number,
-                            &format!("discrepancy {row_id} settles order {number}"),
-                        )?;
+                        desk.confirm(Guarded::Settle, confirm.as_deref(), number)?;
                     }
                     settle_row(desk, row_id)
                         .await
@@ -460,7 +446,7 @@ fn reconcile(ctx: &Ctx, rt: &tokio::runtime::Runtime, a: ReconcileArgs) -> CmdRe
     let csv = CsvOut::create(&a.csv)?;
     let source = a.bill.clone().map_or(BillSource::Fetch, BillSource::File);
     // The profile's seller, even when no gateway could be built for an import.
-    let seller_id = crate::cmd::ops::resolve(ctx)?.profile.seller_id.clone();
+    let seller_id = crate::cmd::desk::resolve(ctx)?.profile.seller_id.clone();
     let show_progress = !ctx.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let ctl = Control {
         progress: Some(Arc::new(move |p| {

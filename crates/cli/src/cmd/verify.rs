@@ -18,7 +18,7 @@ use crate::exit::{CmdResult, Exit, Failure};
 use crate::inputs::{Inputs, Item};
 use crate::output;
 use crate::profile::Overrides;
-use crate::settings;
+use paydesk_core::desk_open as settings;
 
 /// Up to this many inputs get the per-field breakdown; more get one line each (unless --verbose).
 pub const DETAIL_MAX: usize = 10;

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::Tx;
 use crate::domain::{DomainError, OrderNumber, OrderStatus};
-use crate::error::StoreError;
+use crate::error::{ErrorKind, StoreError};
 use crate::pricing::PricingError;
 use crate::queries;
 use crate::rows::OrderRow;
@@ -113,10 +113,14 @@ pub enum OpsError {
     /// The gateway call may or may not have happened; nothing was changed that depends on it.
     #[error("{0}")]
     UnknownOutcome(String),
-    #[error("this profile has no Alipay gateway configured (app_id, keys, gateway, seller_id)")]
-    NoGateway,
+    /// The profile cannot reach Alipay; the sentence says which setting is missing or wrong.
+    #[error("{0}")]
+    NoGateway(String),
     #[error("{0}")]
     Pricing(#[from] PricingError),
+    /// A production action the operator has not (or wrongly) confirmed; nothing was done.
+    #[error("{0}")]
+    Confirmation(crate::confirm::Refusal),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -154,21 +158,21 @@ impl From<CallbackError> for OpsError {
 }
 
 impl OpsError {
-    /// The IPC error code (DESIGN.md): the small set the UI acts on.
-    pub fn code(&self) -> &'static str {
+    /// How the front ends treat it (IPC code, exit code).
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            OpsError::NotFound { .. } => "not_found",
-            OpsError::InvalidInput(_) | OpsError::Pricing(_) => "invalid_input",
-            OpsError::Refused(_) | OpsError::Mismatch { .. } | OpsError::NotPaid { .. } => {
-                "conflict"
+            OpsError::NotFound { .. } => ErrorKind::NotFound,
+            OpsError::InvalidInput(_) | OpsError::Pricing(_) | OpsError::NoGateway(_) => {
+                ErrorKind::InvalidInput
             }
-            OpsError::Signature(_) => "signature",
-            OpsError::Gateway(_) | OpsError::NoGateway => "gateway",
-            OpsError::UnknownOutcome(_) => "unknown_outcome",
-            OpsError::Store(
-                StoreError::Config(_) | StoreError::Schema(_) | StoreError::NotPlatform { .. },
-            ) => "invalid_input",
-            OpsError::Store(_) => "internal",
+            OpsError::Refused(_) | OpsError::Mismatch { .. } | OpsError::NotPaid { .. } => {
+                ErrorKind::Conflict
+            }
+            OpsError::Confirmation(_) => ErrorKind::ConfirmationRequired,
+            OpsError::Signature(_) => ErrorKind::Signature,
+            OpsError::Gateway(_) => ErrorKind::Gateway,
+            OpsError::UnknownOutcome(_) => ErrorKind::UnknownOutcome,
+            OpsError::Store(e) => e.kind(),
         }
     }
 }

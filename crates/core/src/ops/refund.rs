@@ -38,6 +38,7 @@ use super::{
 use crate::db::{Tx, money_to_fen};
 use crate::desk::Desk;
 use crate::domain::{CreditOperation, OrderStatus, RefundStatus};
+use crate::error::ErrorKind;
 use crate::queries::refunds::{NewRefund, RefundResult};
 use crate::queries::{self, credits::NewCredit};
 use crate::rows::{GrantRow, OrderRow, RefundRow};
@@ -170,7 +171,9 @@ async fn begin_refund(
     {
         tx.rollback().await?;
         let e = OpsError::Refused(format!(
-            "refund {} of order {} ({}) is still {}: resolve it first with `paydesk refunds resume`",
+            "refund {} of order {} ({}) is still {}: another refund of this order is being made \
+             or its outcome is unknown; refresh in a moment, and if it stays so, resolve it with \
+             `paydesk refunds resume`",
             open.out_request_no,
             order.order_number,
             open.amount,
@@ -251,7 +254,21 @@ async fn begin_refund(
         refuse_refund(desk, Some(&order), None, reason, &e).await;
         return Err(e);
     }
-    queries::refunds::insert_pending(&mut tx, &new).await?;
+    if let Err(e) = queries::refunds::insert_pending(&mut tx, &new).await {
+        // The out_request_no is unique: losing that race means another operator's refund of this
+        // order was recorded first. Say so in words, not the driver's.
+        let e = match e.kind() {
+            ErrorKind::Conflict => OpsError::Refused(format!(
+                "another refund of order {} is being made at this moment: nothing was refunded \
+                 here; refresh the order and look at its refunds before refunding again",
+                order.order_number
+            )),
+            _ => OpsError::from(e),
+        };
+        let _ = tx.rollback().await;
+        refuse_refund(desk, Some(&order), None, reason, &e).await;
+        return Err(e);
+    }
     let row = queries::refunds::get_by_request_no(&mut tx, &out_request_no)
         .await?
         .ok_or_else(|| OpsError::NotFound {

@@ -477,7 +477,9 @@ fn cause_of(e: &OpsError) -> (String, String) {
         OpsError::Gateway(g) => ("gateway error".into(), g.to_string()),
         OpsError::UnknownOutcome(m) => ("gateway outcome unknown".into(), m.clone()),
         OpsError::Store(s) => ("store error".into(), s.to_string()),
-        OpsError::NoGateway | OpsError::Pricing(_) => ("refused".into(), e.to_string()),
+        OpsError::NoGateway(_) | OpsError::Pricing(_) | OpsError::Confirmation(_) => {
+            ("refused".into(), e.to_string())
+        }
     }
 }
 

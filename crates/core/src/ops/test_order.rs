@@ -15,9 +15,10 @@ use super::settle::refuse;
 use super::{OpsError, OpsResult, credit_remark, json};
 use crate::browse::UserRef;
 use crate::db::Tx;
-use crate::desk::{Desk, ProfileKind};
+use crate::desk::Desk;
 use crate::domain::{CreditOperation, OrderNumber, OrderStatus, PayType, UseStatus};
 use crate::pricing::{CouponToApply, CourseToPrice, Priced, price_order};
+use crate::profile::ProfileKind;
 use crate::queries::{self, credits::NewCredit, orders::NewOrder, orders::NewOrderCourse};
 use crate::rows::{OrderCourseRow, OrderRow, UserRow};
 

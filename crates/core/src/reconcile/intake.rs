@@ -34,7 +34,11 @@ pub async fn obtain(
             let period = period.ok_or_else(|| {
                 ReconError::InvalidInput("fetching a bill needs --date or --month".into())
             })?;
-            let client = client.ok_or_else(|| ReconError::from(crate::ops::OpsError::NoGateway))?;
+            let client = client.ok_or_else(|| {
+                ReconError::from(crate::ops::OpsError::NoGateway(
+                    crate::desk_open::NO_GATEWAY.to_string(),
+                ))
+            })?;
             Ok(fetch(client, period)
                 .await?
                 .map(|b| (format!("alipay:{}", period.bill_date()), b)))

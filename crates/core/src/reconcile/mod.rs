@@ -28,7 +28,7 @@ use chrono::{Months, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::error::StoreError;
+use crate::error::{ErrorKind, StoreError};
 use crate::ops::OpsError;
 
 pub use intake::BillSource;
@@ -480,21 +480,21 @@ impl From<StoreError> for ReconError {
 
 impl ReconError {
     /// The IPC error code (DESIGN.md).
-    pub fn code(&self) -> &'static str {
+    pub fn kind(&self) -> ErrorKind {
         match self {
             ReconError::InvalidInput(_)
             | ReconError::Bill(_)
             | ReconError::OtherAccount { .. }
             | ReconError::OtherPeriod { .. }
             | ReconError::OddPeriod(_)
-            | ReconError::File(..) => "invalid_input",
-            ReconError::Gateway(e) if e.outcome_unknown() => "unknown_outcome",
-            ReconError::Gateway(_) | ReconError::DownloadTimeout => "gateway",
-            ReconError::RunNotFound(_) | ReconError::RowNotFound(_) => "not_found",
-            ReconError::Refused(_) | ReconError::Cancelled => "conflict",
-            ReconError::Ops(e) => e.code(),
-            ReconError::Store(e) if matches!(**e, StoreError::NotFound { .. }) => "not_found",
-            ReconError::Store(_) => "internal",
+            | ReconError::File(..) => ErrorKind::InvalidInput,
+            ReconError::Gateway(e) if e.outcome_unknown() => ErrorKind::UnknownOutcome,
+            ReconError::Gateway(_) | ReconError::DownloadTimeout => ErrorKind::Gateway,
+            ReconError::RunNotFound(_) | ReconError::RowNotFound(_) => ErrorKind::NotFound,
+            ReconError::Refused(_) => ErrorKind::Conflict,
+            ReconError::Cancelled => ErrorKind::Cancelled,
+            ReconError::Ops(e) => e.kind(),
+            ReconError::Store(e) => e.kind(),
         }
     }
 }
