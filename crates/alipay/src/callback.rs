@@ -9,6 +9,12 @@
 //! excluded, empties dropped, byte-order sort, raw values. Duplicate keys are refused outright:
 //! which of two values was signed and which one the caller reads would otherwise be a guess.
 //!
+//! Alipay does not always follow its own rule: some production notifies and an older sandbox's
+//! return URLs are signed over the content with `sign_type` kept (Alipay's Node SDK tries both
+//! readings for that reason). Such a callback is accepted too, and [`SignedOver`] says which
+//! reading held. Both readings are of the same decoded pairs, so nothing else loosens: duplicate
+//! keys, another key, `+` decoded wrongly still fail.
+//!
 //! A missing `sign_type` is treated as RSA2, the only type Alipay issues to new apps (the Python
 //! SDK would fall back to the app's configured type, which for every Paydesk profile is RSA2 as
 //! well). Since `sign_type` is not signed, the choice cannot widen what verifies: it only picks
@@ -31,6 +37,28 @@ pub enum CallbackKind {
     /// The async notify (`notify_type=trade_status_sync`).
     Notify,
     Unknown,
+}
+
+/// Which content the signature was found to cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedOver {
+    /// The documented rule: everything but `sign` and `sign_type`.
+    Documented,
+    /// Everything but `sign`: `sign_type` kept, as Alipay signs some notifies and return URLs.
+    SignTypeKept,
+}
+
+impl SignedOver {
+    /// The note shown with a VALID verdict when the undocumented habit held (`None` otherwise).
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            SignedOver::Documented => None,
+            SignedOver::SignTypeKept => Some(
+                "signed over the content with sign_type kept (not the documented rule, but how Alipay signs some notifies and older sandbox return URLs): accepted",
+            ),
+        }
+    }
 }
 
 const RETURN_METHODS: &[&str] = &[
@@ -236,6 +264,11 @@ impl CallbackInput {
         canonical_content(fields_of(&self.form), CALLBACK_EXCLUDE)
     }
 
+    /// The other content Alipay is known to sign: everything but `sign` (`sign_type` kept).
+    pub fn canonical_with_sign_type(&self) -> String {
+        canonical_content(fields_of(&self.form), REQUEST_EXCLUDE)
+    }
+
     /// The signature, when present and not empty.
     pub fn sign(&self) -> Option<&str> {
         self.get("sign").filter(|s| !s.is_empty())
@@ -323,13 +356,30 @@ impl CallbackInput {
         let sign = self.sign().ok_or(CallbackError::MissingSign)?;
         let sign_type = self.sign_type()?;
         let canonical = self.canonical();
-        match check(alipay_key, &canonical, sign, sign_type, self.form.charset) {
-            Ok(signed_as) => {
+        let charset = self.form.charset;
+        let documented = check(alipay_key, &canonical, sign, sign_type, charset);
+        // The second reading only differs when sign_type is there to keep; a malformed sign
+        // (base64, length) fails both the same way, so it is reported from the first.
+        let kept = match &documented {
+            Err(SignError::Mismatch) if self.sign_type_raw().is_some() => {
+                let with_type = self.canonical_with_sign_type();
+                check(alipay_key, &with_type, sign, sign_type, charset).ok()
+            }
+            _ => None,
+        };
+        let outcome = match (documented, kept) {
+            (Ok(cs), _) => Ok((cs, SignedOver::Documented)),
+            (Err(_), Some(cs)) => Ok((cs, SignedOver::SignTypeKept)),
+            (Err(e), None) => Err(e),
+        };
+        match outcome {
+            Ok((signed_as, signed_over)) => {
                 validate_typed_fields(&self.form)?;
                 Ok(VerifiedCallback {
                     input: self,
                     sign_type,
                     signed_as,
+                    signed_over,
                 })
             }
             Err(SignError::BadBase64(detail)) => {
@@ -384,12 +434,7 @@ impl CallbackInput {
                 "it was signed with {other} but sign_type says {sign_type}: the sender mislabelled the signature"
             ));
         }
-        let with_sign_type = canonical_content(fields_of(&self.form), REQUEST_EXCLUDE);
-        if with_sign_type != canonical
-            && check(alipay_key, &with_sign_type, sign, sign_type, charset).is_ok()
-        {
-            return Some("it was signed over content that includes sign_type: the sender signed it like a request, but Alipay's callbacks exclude sign_type".to_string());
-        }
+        let with_sign_type = self.canonical_with_sign_type();
         if let Some(app) = app_key {
             let by_app = check(app, canonical, sign, sign_type, charset).is_ok()
                 || check(app, &with_sign_type, sign, sign_type, charset).is_ok();
@@ -530,6 +575,7 @@ pub struct VerifiedCallback {
     input: CallbackInput,
     sign_type: SignType,
     signed_as: Charset,
+    signed_over: SignedOver,
 }
 
 impl VerifiedCallback {
@@ -546,12 +592,33 @@ impl VerifiedCallback {
         self.input.fields()
     }
 
+    /// As [`CallbackInput::breakdown`], with what the signature was found to cover: when
+    /// `sign_type` was kept, it is signed and the canonical string includes it.
     pub fn breakdown(&self) -> CallbackBreakdown {
-        self.input.breakdown()
+        let mut b = self.input.breakdown();
+        if self.signed_over == SignedOver::SignTypeKept {
+            b.canonical = self.canonical();
+            for f in b.fields.iter_mut().filter(|f| f.name == "sign_type") {
+                f.signed = true;
+                f.note = SignedOver::SignTypeKept.note().map(str::to_string);
+            }
+            b.notes
+                .extend(SignedOver::SignTypeKept.note().map(str::to_string));
+        }
+        b
     }
 
+    /// The content the signature covers.
     pub fn canonical(&self) -> String {
-        self.input.canonical()
+        match self.signed_over {
+            SignedOver::Documented => self.input.canonical(),
+            SignedOver::SignTypeKept => self.input.canonical_with_sign_type(),
+        }
+    }
+
+    /// Which reading of the content the signature held over.
+    pub fn signed_over(&self) -> SignedOver {
+        self.signed_over
     }
 
     pub fn sign_type(&self) -> SignType {
