@@ -21,6 +21,7 @@ pub mod response;
 pub mod sign;
 pub mod trade;
 mod verifier;
+pub mod visible;
 
 pub use callback::{
     CallbackError, CallbackInput, CallbackKind, SignedOver, VerifiedCallback, parse_callback,
