@@ -116,8 +116,13 @@ pub struct VerifyJobs {
 }
 
 impl VerifyJobs {
+    /// The newest call wins whatever its number (the view numbers its jobs from 1 each time it
+    /// is opened); a number cancelled before is free again.
     fn start(&self, job: u32) {
-        self.latest.fetch_max(job, Ordering::SeqCst);
+        self.latest.store(job, Ordering::SeqCst);
+        let _ = self
+            .cancelled
+            .compare_exchange(job, 0, Ordering::SeqCst, Ordering::SeqCst);
     }
 
     fn wanted(&self, job: u32) -> bool {
@@ -130,7 +135,7 @@ const MAX_TEXT_BYTES: usize = 64 << 20;
 /// Inputs per blocking chunk: a few milliseconds of RSA each, so Cancel answers at once.
 const CHUNK: usize = 256;
 /// Inputs returned in full (with fields and the order match); the UI renders each as a card.
-const DETAILED: usize = 100;
+const DETAILED: usize = 20;
 /// One-line verdicts returned after those; the rest are only counted.
 const LINES: usize = 2000;
 const TASK: &str = "verify";

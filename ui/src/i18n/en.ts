@@ -172,7 +172,7 @@ const en: Messages = {
   verify: {
     title: 'Verify',
     inputLabel: 'Alipay return URLs, notify bodies or gateway responses',
-    inputPlaceholder: 'One per line: a full return_url, a notify POST body (a=1&b=2&sign=…), or a gateway response as received ({"…_response":{…},"sign":"…"})',
+    inputPlaceholder: 'One per line: a full return_url, a notify POST body (a=1&b=2&sign=…), or a gateway response body exactly as received (JSON with "…_response" and "sign")',
     run: 'Verify',
     pickLog: 'Read a log file…',
     dropHere: 'Drop a log file here',

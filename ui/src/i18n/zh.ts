@@ -171,7 +171,7 @@ const zh = {
   verify: {
     title: '验签',
     inputLabel: '支付宝返回地址、异步通知内容或网关响应',
-    inputPlaceholder: '每行粘贴一条：return_url 完整地址、notify 的 POST 内容 (a=1&b=2&sign=…)，或原样收到的网关响应 ({"…_response":{…},"sign":"…"})',
+    inputPlaceholder: '每行粘贴一条：return_url 完整地址、notify 的 POST 内容 (a=1&b=2&sign=…)，或原样收到的网关响应 JSON（含 "…_response" 与 "sign"）',
     run: '验签',
     pickLog: '读取日志文件…',
     dropHere: '把日志文件拖到这里',
