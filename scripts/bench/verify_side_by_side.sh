@@ -16,8 +16,8 @@ cargo bench -p paydesk-alipay --bench sign_verify --no-run -q 2>/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-echo "== openssl speed -seconds 3 rsa2048"
-taskset -c "$cpu" openssl speed -seconds 3 rsa2048 2>/dev/null | tail -n 2 | tee "$out/openssl"
+echo "== openssl speed -elapsed -seconds 3 rsa2048"
+taskset -c "$cpu" openssl speed -elapsed -seconds 3 rsa2048 2>/dev/null | tail -n 2 | tee "$out/openssl"
 echo "== criterion (crates/alipay/benches/sign_verify.rs)"
 taskset -c "$cpu" cargo bench -q -p paydesk-alipay --bench sign_verify -- --noplot verify 2>&1 \
   | grep -E 'time:|^rsa2_2048' | tee "$out/criterion"
@@ -26,8 +26,10 @@ echo "== python-alipay-sdk"
 source scripts/peers/env.sh
 "$PAYDESK_PEERS_PY" scripts/bench/python_verify.py --cpu "$cpu" --n 3000 --n-sign 10 | tee "$out/python"
 # openssl again: the machine is shared, so the reference is taken before and after the others.
-echo "== openssl speed -seconds 3 rsa2048 (again)"
-taskset -c "$cpu" openssl speed -seconds 3 rsa2048 2>/dev/null | tail -n 1 | tee -a "$out/openssl"
+# `-elapsed`: wall-clock time like criterion and the Python timer (openssl's default is CPU time,
+# which does not see other processes taking the core and so flatters it on a busy machine).
+echo "== openssl speed -elapsed -seconds 3 rsa2048 (again)"
+taskset -c "$cpu" openssl speed -elapsed -seconds 3 rsa2048 2>/dev/null | tail -n 1 | tee -a "$out/openssl"
 
 python3 - "$out" <<'PY'
 import re, sys, pathlib
