@@ -190,7 +190,11 @@ pub async fn verify_text<R: Runtime>(
         lines: Vec::new(),
         lines_omitted: 0,
     };
-    progress(&app, TASK, 0, total);
+    // One chunk is over before a bar could be read: only longer batches report progress.
+    let report_progress = total > CHUNK;
+    if report_progress {
+        progress(&app, TASK, 0, total);
+    }
     let mut start = 0;
     while start < total {
         if !state.verify.wanted(job) {
@@ -236,10 +240,12 @@ pub async fn verify_text<R: Runtime>(
             }
         }
         batch.done = end as u32;
-        progress(&app, TASK, end, total);
+        if report_progress {
+            progress(&app, TASK, end, total);
+        }
         start = end;
     }
-    if batch.cancelled {
+    if batch.cancelled && report_progress {
         // Close the progress bar: done == total.
         progress(&app, TASK, total, total);
     }

@@ -737,7 +737,8 @@ async fn story(ui: &Ui, passed: &mut Vec<&'static str>, started: Instant) -> R {
                  const line = arguments[0]; const n = Math.ceil(5 * 1024 * 1024 / (line.length + 1)); \
                  const big = Array(n).fill(line).join('\\n'); window.__bigN = n; \
                  const dt = new DataTransfer(); dt.setData('text/plain', big); \
-                 const ta = document.querySelector('[data-testid=\"verify-input\"] textarea'); ta.focus(); \
+                 const el = document.querySelector('[data-testid=\"verify-input\"]'); \
+                 const ta = el.matches('textarea') ? el : el.querySelector('textarea'); ta.focus(); \
                  ta.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));",
                 vec![json!(return_url)],
             )
