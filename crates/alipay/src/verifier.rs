@@ -13,9 +13,11 @@
 //! `ParsedPublicKey` keeps the parsed key (with its Montgomery context), so a verification costs
 //! one exponentiation and no DER parsing.
 //!
-//! What aws-lc-rs refuses by policy — keys under 1024 or over 8192 bits, exponents it does not
-//! accept — falls back to `rsa`, which has always accepted them here; a 1024-bit key with the
-//! legacy `RSA` sign_type (SHA-1) stays verifiable either way.
+//! Key sizes map to aws-lc-rs's parameter sets: 2048–8192 bits (SHA-256, and SHA-1 for the
+//! legacy `RSA` sign_type), 1024–2047 bits through its `_FOR_LEGACY_USE_ONLY` sets, because old
+//! `RSA` apps still have 1024-bit keys. Whatever aws-lc-rs refuses to parse under those sets (an
+//! exponent outside its policy, for instance) is verified by `rsa` as before, so no key that
+//! loaded before stops verifying.
 
 use std::sync::{Arc, OnceLock};
 
