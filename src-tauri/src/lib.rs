@@ -39,6 +39,8 @@ macro_rules! paydesk_handler {
             $crate::commands::orders::order_close,
             $crate::commands::orders::orders_expire,
             $crate::commands::verify::verify_inputs,
+            $crate::commands::verify::verify_text,
+            $crate::commands::verify::verify_cancel,
             $crate::commands::verify::settle,
             $crate::commands::refunds::refund_create,
             $crate::commands::refunds::refunds_list,

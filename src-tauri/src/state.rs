@@ -23,6 +23,8 @@ pub struct AppState {
     /// The reconciliation in progress (one per app: a run reads a whole period and writes one
     /// report; two at once would only compete). `recon_cancel` flips its cancel flag.
     recon: std::sync::Mutex<Option<Control>>,
+    /// The Verify view's background jobs (`verify_text`, `verify_cancel`).
+    pub verify: crate::commands::verify::VerifyJobs,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             switching: Mutex::new(()),
             booted: std::sync::atomic::AtomicBool::new(false),
             recon: std::sync::Mutex::new(None),
+            verify: Default::default(),
         }
     }
 

@@ -121,6 +121,47 @@ fn the_simulator_profile_takes_an_order_from_payment_to_full_refund() {
         reports[1]
     );
 
+    // The same through verify_text, with a hostile field: escaped for display, never raw.
+    let hostile = format!("{return_url}&body=x%0D%0AVALID%1B%5B8m%E2%80%AE");
+    let batch = h.ok(
+        "verify_text",
+        json!({ "job": 1, "text": format!("{return_url}\n\n{hostile}\n") }),
+    );
+    assert_eq!(
+        (batch["total"].clone(), batch["valid"].clone()),
+        (json!(2), json!(1)),
+        "{batch}"
+    );
+    assert_eq!(batch["valid_documented"], 1);
+    assert_eq!(batch["reports"][0]["order"]["amount_matches"], true);
+    let body = batch["reports"][1]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "body")
+        .unwrap()["value"]
+        .clone();
+    assert_eq!(body, "x\\r\\nVALID\\u{1b}[8m\\u{202e}");
+    // A 5 MB paste: verified in chunks with progress, the first inputs in full, the rest as
+    // lines, and the counts of all.
+    let n = 5 * 1024 * 1024 / (return_url.len() + 1) + 1;
+    let big = vec![return_url.as_str(); n].join("\n");
+    h.take_events();
+    let started = std::time::Instant::now();
+    let batch = h.ok("verify_text", json!({ "job": 2, "text": big }));
+    println!("verify_text: {n} inputs in {:?}", started.elapsed());
+    assert_eq!(batch["total"], n);
+    assert_eq!(batch["valid"], n);
+    assert_eq!(batch["reports"].as_array().unwrap().len(), 20);
+    assert_eq!(batch["lines"].as_array().unwrap().len(), (n - 20).min(2000));
+    assert_eq!(batch["lines_omitted"], (n - 20).saturating_sub(2000));
+    let steps = h
+        .take_events()
+        .into_iter()
+        .filter(|(name, e)| name == "paydesk://progress" && e["task"] == "verify")
+        .count();
+    assert!(steps >= n / 256, "{steps} progress events for {n} inputs");
+
     // Settle from the return URL (the notify may have settled it a moment earlier).
     let settled = h.ok(
         "settle",

@@ -84,6 +84,26 @@ fn benches(c: &mut Criterion) {
         })
     });
 
+    // The pure-Rust path verification took before (and still takes for keys aws-lc-rs refuses),
+    // side by side with the library's path above.
+    let portable = {
+        use rsa::pkcs8::DecodePublicKey;
+        rsa::PublicKey::from_public_key_der(&alipay_pub.to_spki_der()).expect("SPKI parses")
+    };
+    let raw_sig = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(&sign)
+            .expect("base64")
+    };
+    g.bench_function("verify canonical, rsa 0.10 (portable fallback)", |b| {
+        b.iter(|| {
+            portable
+                .pkcs1v15_verify::<sha2::Sha256>(black_box(canonical.as_bytes()), &raw_sig)
+                .expect("verifies")
+        })
+    });
+
     g.bench_function("verify_callback (return URL, parse + verify)", |b| {
         b.iter(|| verify_callback(black_box(&return_url), &alipay_pub).expect("verifies"))
     });

@@ -9,18 +9,25 @@
 //! excluded, empties dropped, byte-order sort, raw values. Duplicate keys are refused outright:
 //! which of two values was signed and which one the caller reads would otherwise be a guess.
 //!
+//! Alipay does not always follow its own rule: some production notifies and an older sandbox's
+//! return URLs are signed over the content with `sign_type` kept (Alipay's Node SDK tries both
+//! readings for that reason). Such a callback is accepted too, and [`SignedOver`] says which
+//! reading held. Both readings are of the same decoded pairs, so nothing else loosens: duplicate
+//! keys, another key, `+` decoded wrongly still fail.
+//!
 //! A missing `sign_type` is treated as RSA2, the only type Alipay issues to new apps (the Python
 //! SDK would fall back to the app's configured type, which for every Paydesk profile is RSA2 as
 //! well). Since `sign_type` is not signed, the choice cannot widen what verifies: it only picks
 //! the hash. The breakdown reports that it was assumed.
 
-use chrono::NaiveDateTime;
-use rust_decimal::Decimal;
+mod verified;
+
+pub use verified::VerifiedCallback;
 
 use crate::form::{self, Charset, Decoding, Form, FormError};
 use crate::keys::PublicKey;
 use crate::sign::{CALLBACK_EXCLUDE, REQUEST_EXCLUDE, SignError, SignType, canonical_content};
-use crate::trade::{TradeStatus, parse_money, parse_time};
+use crate::trade::{parse_money, parse_time};
 
 /// What kind of message a callback is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -31,6 +38,28 @@ pub enum CallbackKind {
     /// The async notify (`notify_type=trade_status_sync`).
     Notify,
     Unknown,
+}
+
+/// Which content the signature was found to cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedOver {
+    /// The documented rule: everything but `sign` and `sign_type`.
+    Documented,
+    /// Everything but `sign`: `sign_type` kept, as Alipay signs some notifies and return URLs.
+    SignTypeKept,
+}
+
+impl SignedOver {
+    /// The note shown with a VALID verdict when the undocumented habit held (`None` otherwise).
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            SignedOver::Documented => None,
+            SignedOver::SignTypeKept => Some(
+                "signed over the content with sign_type kept (not the documented rule, but how Alipay signs some notifies and older sandbox return URLs): accepted",
+            ),
+        }
+    }
 }
 
 const RETURN_METHODS: &[&str] = &[
@@ -236,6 +265,11 @@ impl CallbackInput {
         canonical_content(fields_of(&self.form), CALLBACK_EXCLUDE)
     }
 
+    /// The other content Alipay is known to sign: everything but `sign` (`sign_type` kept).
+    pub fn canonical_with_sign_type(&self) -> String {
+        canonical_content(fields_of(&self.form), REQUEST_EXCLUDE)
+    }
+
     /// The signature, when present and not empty.
     pub fn sign(&self) -> Option<&str> {
         self.get("sign").filter(|s| !s.is_empty())
@@ -323,13 +357,30 @@ impl CallbackInput {
         let sign = self.sign().ok_or(CallbackError::MissingSign)?;
         let sign_type = self.sign_type()?;
         let canonical = self.canonical();
-        match check(alipay_key, &canonical, sign, sign_type, self.form.charset) {
-            Ok(signed_as) => {
+        let charset = self.form.charset;
+        let documented = check(alipay_key, &canonical, sign, sign_type, charset);
+        // The second reading only differs when sign_type is there to keep; a malformed sign
+        // (base64, length) fails both the same way, so it is reported from the first.
+        let kept = match &documented {
+            Err(SignError::Mismatch) if self.sign_type_raw().is_some() => {
+                let with_type = self.canonical_with_sign_type();
+                check(alipay_key, &with_type, sign, sign_type, charset).ok()
+            }
+            _ => None,
+        };
+        let outcome = match (documented, kept) {
+            (Ok(cs), _) => Ok((cs, SignedOver::Documented)),
+            (Err(_), Some(cs)) => Ok((cs, SignedOver::SignTypeKept)),
+            (Err(e), None) => Err(e),
+        };
+        match outcome {
+            Ok((signed_as, signed_over)) => {
                 validate_typed_fields(&self.form)?;
                 Ok(VerifiedCallback {
                     input: self,
                     sign_type,
                     signed_as,
+                    signed_over,
                 })
             }
             Err(SignError::BadBase64(detail)) => {
@@ -384,12 +435,7 @@ impl CallbackInput {
                 "it was signed with {other} but sign_type says {sign_type}: the sender mislabelled the signature"
             ));
         }
-        let with_sign_type = canonical_content(fields_of(&self.form), REQUEST_EXCLUDE);
-        if with_sign_type != canonical
-            && check(alipay_key, &with_sign_type, sign, sign_type, charset).is_ok()
-        {
-            return Some("it was signed over content that includes sign_type: the sender signed it like a request, but Alipay's callbacks exclude sign_type".to_string());
-        }
+        let with_sign_type = self.canonical_with_sign_type();
         if let Some(app) = app_key {
             let by_app = check(app, canonical, sign, sign_type, charset).is_ok()
                 || check(app, &with_sign_type, sign, sign_type, charset).is_ok();
@@ -521,154 +567,6 @@ pub struct FieldBreakdown {
     pub decoded: String,
     pub signed: bool,
     pub note: Option<String>,
-}
-
-/// A callback whose signature was checked with the Alipay public key. Only
-/// [`CallbackInput::verify`] makes one.
-#[derive(Debug, Clone)]
-pub struct VerifiedCallback {
-    input: CallbackInput,
-    sign_type: SignType,
-    signed_as: Charset,
-}
-
-impl VerifiedCallback {
-    pub fn kind(&self) -> CallbackKind {
-        self.input.kind
-    }
-
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.input.get(key).filter(|v| !v.is_empty())
-    }
-
-    /// Every pair, in arrival order (including `sign` and `sign_type`, which are not signed).
-    pub fn fields(&self) -> &[(String, String)] {
-        self.input.fields()
-    }
-
-    pub fn breakdown(&self) -> CallbackBreakdown {
-        self.input.breakdown()
-    }
-
-    pub fn canonical(&self) -> String {
-        self.input.canonical()
-    }
-
-    pub fn sign_type(&self) -> SignType {
-        self.sign_type
-    }
-
-    pub fn charset(&self) -> Charset {
-        self.input.charset()
-    }
-
-    /// The charset whose bytes the signature covered (the declared one, or UTF-8).
-    pub fn signed_as(&self) -> Charset {
-        self.signed_as
-    }
-
-    /// Refuses a callback meant for another app. Notifies and returns carry `app_id`.
-    pub fn expect_app_id(&self, app_id: &str) -> Result<(), CallbackError> {
-        match self.app_id() {
-            Some(got) if got == app_id => Ok(()),
-            got => Err(CallbackError::AppIdMismatch {
-                expected: app_id.to_string(),
-                got: got.unwrap_or_default().to_string(),
-            }),
-        }
-    }
-
-    pub fn out_trade_no(&self) -> Option<&str> {
-        self.get("out_trade_no")
-    }
-    pub fn trade_no(&self) -> Option<&str> {
-        self.get("trade_no")
-    }
-    pub fn app_id(&self) -> Option<&str> {
-        self.get("app_id")
-    }
-    pub fn auth_app_id(&self) -> Option<&str> {
-        self.get("auth_app_id")
-    }
-    pub fn seller_id(&self) -> Option<&str> {
-        self.get("seller_id")
-    }
-    pub fn notify_id(&self) -> Option<&str> {
-        self.get("notify_id")
-    }
-    pub fn buyer_id(&self) -> Option<&str> {
-        self.get("buyer_id")
-    }
-    pub fn buyer_logon_id(&self) -> Option<&str> {
-        self.get("buyer_logon_id")
-    }
-    pub fn subject(&self) -> Option<&str> {
-        self.get("subject")
-    }
-    pub fn body(&self) -> Option<&str> {
-        self.get("body")
-    }
-    pub fn out_biz_no(&self) -> Option<&str> {
-        self.get("out_biz_no")
-    }
-
-    /// As received after the single form decoding: still URL-encoded if the platform encoded it.
-    pub fn passback_params(&self) -> Option<&str> {
-        self.get("passback_params")
-    }
-
-    /// Notifies carry `trade_status`; return URLs do not (they prove nothing about payment).
-    pub fn trade_status(&self) -> Option<TradeStatus> {
-        self.get("trade_status").map(TradeStatus::parse)
-    }
-
-    fn amount(&self, key: &str) -> Option<Decimal> {
-        // Validated at verification; a failure here cannot happen.
-        self.get(key).and_then(|v| parse_money(v).ok())
-    }
-    pub fn total_amount(&self) -> Option<Decimal> {
-        self.amount("total_amount")
-    }
-    pub fn receipt_amount(&self) -> Option<Decimal> {
-        self.amount("receipt_amount")
-    }
-    pub fn invoice_amount(&self) -> Option<Decimal> {
-        self.amount("invoice_amount")
-    }
-    pub fn buyer_pay_amount(&self) -> Option<Decimal> {
-        self.amount("buyer_pay_amount")
-    }
-    pub fn point_amount(&self) -> Option<Decimal> {
-        self.amount("point_amount")
-    }
-    /// Cumulative refunded amount (notifies after a refund).
-    pub fn refund_fee(&self) -> Option<Decimal> {
-        self.amount("refund_fee")
-    }
-
-    fn time(&self, key: &str) -> Option<NaiveDateTime> {
-        self.get(key).and_then(parse_time)
-    }
-    /// Naive Beijing time, like every Alipay time.
-    pub fn gmt_payment(&self) -> Option<NaiveDateTime> {
-        self.time("gmt_payment")
-    }
-    pub fn gmt_create(&self) -> Option<NaiveDateTime> {
-        self.time("gmt_create")
-    }
-    pub fn gmt_refund(&self) -> Option<NaiveDateTime> {
-        self.time("gmt_refund")
-    }
-    pub fn gmt_close(&self) -> Option<NaiveDateTime> {
-        self.time("gmt_close")
-    }
-    pub fn notify_time(&self) -> Option<NaiveDateTime> {
-        self.time("notify_time")
-    }
-    /// The return URL's `timestamp`.
-    pub fn timestamp(&self) -> Option<NaiveDateTime> {
-        self.time("timestamp")
-    }
 }
 
 #[cfg(test)]

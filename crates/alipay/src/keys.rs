@@ -15,6 +15,7 @@ use rsa::sha2::{Digest, Sha256};
 use rsa::traits::PublicKeyParts;
 
 use crate::sign::{SignError, SignType, decode_signature, encode_signature};
+use crate::verifier::FastVerifier;
 
 /// What a key file was written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -112,6 +113,8 @@ impl fmt::Debug for PrivateKey {
 pub struct PublicKey {
     inner: rsa::PublicKey,
     format: KeyFormat,
+    /// The assembly-fast verification path (verifier.rs); `inner` stays the key of record.
+    fast: FastVerifier,
 }
 
 /// Equal when the key is the same, whatever file format it was read from: the same key as a
@@ -271,10 +274,7 @@ impl PrivateKey {
                 }
             },
         };
-        let public = PublicKey {
-            inner: inner.to_public_key(),
-            format: KeyFormat::SpkiBase64,
-        };
+        let public = PublicKey::new(inner.to_public_key(), KeyFormat::SpkiBase64);
         Ok(PrivateKey {
             inner,
             public,
@@ -292,10 +292,7 @@ impl PrivateKey {
         let mut rng = rand::rng();
         let inner =
             rsa::PrivateKey::new(&mut rng, bits).map_err(|e| KeyError::Generate(e.to_string()))?;
-        let public = PublicKey {
-            inner: inner.to_public_key(),
-            format: KeyFormat::SpkiBase64,
-        };
+        let public = PublicKey::new(inner.to_public_key(), KeyFormat::SpkiBase64);
         Ok(PrivateKey {
             inner,
             public,
@@ -417,7 +414,7 @@ impl PublicKey {
                 }
             },
         };
-        Ok(PublicKey { inner, format })
+        Ok(PublicKey::new(inner, format))
     }
 
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
@@ -426,9 +423,14 @@ impl PublicKey {
     }
 
     pub(crate) fn from_rsa(inner: rsa::PublicKey) -> Self {
+        PublicKey::new(inner, KeyFormat::SpkiBase64)
+    }
+
+    fn new(inner: rsa::PublicKey, format: KeyFormat) -> Self {
         PublicKey {
             inner,
-            format: KeyFormat::SpkiBase64,
+            format,
+            fast: FastVerifier::default(),
         }
     }
 
@@ -456,11 +458,23 @@ impl PublicKey {
                 bits: self.bits(),
             });
         }
+        let fast = self
+            .fast
+            .verify(|| self.to_spki_der(), self.bits(), sign_type, content, &sig);
+        let ok = match fast {
+            Some(ok) => ok,
+            None => self.verify_portable(content, &sig, sign_type),
+        };
+        if ok { Ok(()) } else { Err(SignError::Mismatch) }
+    }
+
+    /// The pure-Rust check, for keys the fast path does not take (and to cross-check it in tests).
+    pub(crate) fn verify_portable(&self, content: &[u8], sig: &[u8], sign_type: SignType) -> bool {
         match sign_type {
-            SignType::Rsa2 => self.inner.pkcs1v15_verify::<Sha256>(content, &sig),
-            SignType::Rsa => self.inner.pkcs1v15_verify::<sha1::Sha1>(content, &sig),
+            SignType::Rsa2 => self.inner.pkcs1v15_verify::<Sha256>(content, sig),
+            SignType::Rsa => self.inner.pkcs1v15_verify::<sha1::Sha1>(content, sig),
         }
-        .map_err(|_| SignError::Mismatch)
+        .is_ok()
     }
 
     pub fn to_spki_der(&self) -> Vec<u8> {

@@ -14,15 +14,18 @@ pub mod form;
 pub mod keys;
 pub mod money;
 pub mod params;
+pub mod pasted;
 pub mod pay;
 pub mod request;
 pub mod response;
 pub mod sign;
 pub mod trade;
+mod verifier;
+pub mod visible;
 
 pub use callback::{
-    CallbackError, CallbackInput, CallbackKind, VerifiedCallback, parse_callback, verify_callback,
-    verify_callback_with_hint,
+    CallbackError, CallbackInput, CallbackKind, SignedOver, VerifiedCallback, parse_callback,
+    verify_callback, verify_callback_with_hint,
 };
 pub use cert::{CertError, CertMode};
 pub use client::{GatewayClient, GatewayConfig, GatewayError, RefundRequest, TransportKind};

@@ -135,7 +135,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
     }
 }
 
-fn members(json: &str) -> Result<Vec<(String, &RawValue)>, ResponseError> {
+pub(crate) fn members(json: &str) -> Result<Vec<(String, &RawValue)>, ResponseError> {
     let trimmed = json.trim_start();
     if !trimmed.starts_with('{') {
         // Tell "not JSON at all" from "JSON, but not an object".
@@ -164,10 +164,28 @@ pub fn verify_response(
     expected_alipay_cert_sn: Option<&str>,
 ) -> Result<VerifiedResponse, ResponseError> {
     let top = members(body)?;
-    let expected = response_key(method);
+    verify_members(
+        &top,
+        response_key(method),
+        alipay_key,
+        sign_type,
+        expected_alipay_cert_sn,
+    )
+}
+
+/// [`verify_response`] over members already read, for the answer under `expected` (or
+/// `error_response`).
+pub(crate) fn verify_members(
+    top: &[(String, &RawValue)],
+    expected: String,
+    alipay_key: &PublicKey,
+    sign_type: SignType,
+    expected_alipay_cert_sn: Option<&str>,
+) -> Result<VerifiedResponse, ResponseError> {
     let get = |k: &str| top.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
 
     let (key, raw) = match (get(&expected), get(ERROR_RESPONSE)) {
+        (Some(r), Some(_)) if expected == ERROR_RESPONSE => (expected, r),
         (Some(_), Some(_)) => return Err(ResponseError::AmbiguousResponse { expected }),
         (Some(r), None) => (expected, r),
         (None, Some(r)) => (ERROR_RESPONSE.to_string(), r),

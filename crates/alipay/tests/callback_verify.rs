@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 use alipay::callback::{CallbackError, CallbackKind, parse_callback, parse_callback_bytes};
 use alipay::form::{Charset, FormError, encode_component};
 use alipay::sign::{CALLBACK_EXCLUDE, canonical_content};
-use alipay::{PrivateKey, SignType, TradeStatus, verify_callback, verify_callback_with_hint};
+use alipay::{
+    PrivateKey, SignType, SignedOver, TradeStatus, verify_callback, verify_callback_with_hint,
+};
 use rust_decimal::Decimal;
 
 fn alipay_key() -> &'static PrivateKey {
@@ -519,8 +521,10 @@ fn mishandled_plus_and_double_encoding_are_diagnosed() {
     }
 }
 
+/// Alipay's other habit: signed over the content with `sign_type` kept. VALID, and it says so;
+/// the rest stays strict (a changed field, a changed sign_type, no sign_type at all).
 #[test]
-fn signed_over_sign_type_is_diagnosed() {
+fn signed_over_content_with_sign_type_kept_is_valid_and_says_so() {
     let pairs = seed_return_pairs();
     let mut with_type = pairs.clone();
     with_type.push(("sign_type", "RSA2"));
@@ -528,15 +532,46 @@ fn signed_over_sign_type_is_diagnosed() {
     let sig = alipay_key()
         .sign(canonical.as_bytes(), SignType::Rsa2)
         .unwrap();
-    match verify_callback(
-        &encode(&pairs, &sig, "RSA2", Charset::Utf8),
+    let input = encode(&pairs, &sig, "RSA2", Charset::Utf8);
+    let v = verify_callback(&input, alipay_key().public_key()).unwrap();
+    assert_eq!(v.signed_over(), SignedOver::SignTypeKept);
+    assert_eq!(v.canonical(), canonical);
+    let b = v.breakdown();
+    assert!(b.fields.iter().any(|f| f.name == "sign_type" && f.signed));
+    assert!(
+        b.notes.iter().any(|n| n.contains("sign_type kept")),
+        "{:?}",
+        b.notes
+    );
+
+    // The documented rule still reports itself.
+    let documented = sign_pairs(alipay_key(), &pairs, SignType::Rsa2, Charset::Utf8);
+    let v = verify_callback(
+        &encode(&pairs, &documented, "RSA2", Charset::Utf8),
         alipay_key().public_key(),
-    ) {
-        Err(CallbackError::SignatureMismatch { hint: Some(h), .. }) => {
-            assert!(h.contains("includes sign_type"), "{h}")
+    )
+    .unwrap();
+    assert_eq!(v.signed_over(), SignedOver::Documented);
+
+    // sign_type is signed under this reading: changing it breaks the signature.
+    let relabelled = encode(&pairs, &sig, "RSA", Charset::Utf8);
+    assert!(verify_callback(&relabelled, alipay_key().public_key()).is_err());
+    // A changed field fails under both readings.
+    let mut changed = pairs.clone();
+    changed.iter_mut().for_each(|p| {
+        if p.0 == "total_amount" {
+            p.1 = "0.01";
         }
-        other => panic!("{other:?}"),
-    }
+    });
+    assert!(matches!(
+        verify_callback(
+            &encode(&changed, &sig, "RSA2", Charset::Utf8),
+            alipay_key().public_key()
+        ),
+        Err(CallbackError::SignatureMismatch { .. })
+    ));
+    // Another key fails too.
+    assert!(verify_callback(&input, app_key().public_key()).is_err());
 }
 
 #[test]

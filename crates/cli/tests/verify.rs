@@ -1,9 +1,13 @@
 //! `paydesk verify` and `paydesk pay-link` through the built binary.
 
 mod common;
+#[path = "../../alipay/tests/vectors/real_world.rs"]
+mod real_world;
 
+use alipay::sign::{CALLBACK_EXCLUDE, canonical_content};
 use alipay::{PrivateKey, SignType};
 use common::{Sandbox, signed_return};
+use real_world::{Expect, Rule, VECTORS};
 
 /// A sandbox with an "Alipay" key pair (signs callbacks in the test) and an app key pair.
 fn setup() -> (Sandbox, PrivateKey) {
@@ -309,7 +313,9 @@ fn verify_batch_file_keeps_order_and_goes_compact() {
     );
     for (i, want) in expect.iter().enumerate() {
         let l = lines[i];
-        assert_eq!(l.contains(" VALID "), *want, "line {i}: {l}");
+        // The verdict is the first word of its line.
+        assert_eq!(l.starts_with("VALID "), *want, "line {i}: {l}");
+        assert_eq!(l.starts_with("INVALID "), !*want, "line {i}: {l}");
         if *want {
             assert!(
                 l.contains(&format!("out_trade_no=ORD{i:03}")),
@@ -490,4 +496,129 @@ fn verify_a_gbk_notify_body() {
         .find(|f| f["name"] == "subject")
         .unwrap();
     assert_eq!(subject["decoded"], "课程 测试");
+}
+
+/// Payloads really signed by Alipay (tests/vectors in crates/alipay, each citing its source)
+/// through the binary: each verdict, which rule held, the business result of responses, and
+/// the publishers' tampered copies INVALID with their reason.
+#[test]
+fn verify_real_alipay_payloads() {
+    let sb = Sandbox::new();
+    let mut keys: Vec<&str> = VECTORS.iter().map(|v| v.key).collect();
+    keys.sort();
+    keys.dedup();
+    for (n, key) in keys.iter().enumerate() {
+        let vs: Vec<_> = VECTORS.iter().filter(|v| v.key == *key).collect();
+        sb.write(&format!("k{n}.txt"), key);
+        let lines: Vec<&str> = vs.iter().map(|v| v.payload).collect();
+        sb.write(&format!("in{n}.txt"), &lines.join("\n"));
+        let (k, i) = (format!("k{n}.txt"), format!("@in{n}.txt"));
+        let j = sb.run(&["--json", "verify", "--alipay-public-key", &k, &i]);
+        let docs = j.json_lines();
+        for (v, d) in vs.iter().zip(&docs) {
+            match v.expect {
+                Expect::Valid(rule) => {
+                    assert_eq!(d["valid"], true, "{}: {d}", v.id);
+                    let (kind_is_response, over) = match rule {
+                        Rule::Documented => (false, "documented"),
+                        Rule::SignTypeKept => (false, "sign_type_kept"),
+                        Rule::Response => (true, ""),
+                    };
+                    assert_eq!(d["kind"] == "response", kind_is_response, "{}", v.id);
+                    if !kind_is_response {
+                        assert_eq!(d["signed_over"], over, "{}", v.id);
+                    }
+                }
+                Expect::Invalid(code) => {
+                    assert_eq!(d["valid"], false, "{}: {d}", v.id);
+                    assert_eq!(d["error"]["code"], code, "{}", v.id);
+                }
+            }
+        }
+        let summary = docs.last().unwrap();
+        let kept = vs
+            .iter()
+            .filter(|v| v.expect == Expect::Valid(Rule::SignTypeKept));
+        assert_eq!(summary["valid_sign_type_kept"], kept.count(), "{summary}");
+    }
+    // Human output: the rule held is a note on a VALID line; a response shows its business
+    // result; the reordered copy says the body must be the raw text.
+    let human = |id: &str| {
+        let v = VECTORS.iter().find(|v| v.id == id).unwrap();
+        sb.write("k.txt", v.key);
+        sb.write("one.txt", v.payload);
+        sb.run(&["verify", "--alipay-public-key", "k.txt", "@one.txt"])
+    };
+    let r = human("node-notify-servicemarket-prod");
+    r.expect(0);
+    assert!(r.stdout.starts_with("VALID"), "{}", r.stdout);
+    assert!(r.stdout.contains("sign_type kept"), "{}", r.stdout);
+    let r = human("node-response-risk-analyze-stable-40003");
+    r.expect(0);
+    assert!(r.stdout.starts_with("VALID"), "{}", r.stdout);
+    assert!(r.stdout.contains("code 40003"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("isv.decryption-error-unknown"),
+        "{}",
+        r.stdout
+    );
+    let r = human("rust-response-trade-create-reordered");
+    r.expect(1);
+    assert!(r.stdout.starts_with("INVALID"), "{}", r.stdout);
+    assert!(r.stdout.contains("must be the raw text"), "{}", r.stdout);
+}
+
+/// A hostile callback cannot hide or fake the verdict: CR/LF, ANSI escapes, bidi overrides and
+/// a fake "VALID" line in a signed field come out escaped, on the verdict's own line.
+#[test]
+fn control_characters_cannot_hide_or_fake_the_verdict() {
+    let (sb, alipay) = setup();
+    let evil = "x\r\nVALID    fake\u{1b}[8m\u{1b}[2K\r\u{202e}DILAVNI";
+    let fields = [
+        ("notify_type", "trade_status_sync"),
+        ("app_id", "2021000000000001"),
+        ("out_trade_no", "EVIL1"),
+        ("total_amount", "1.00"),
+        ("body", evil),
+        ("notify_time", "2026-11-24 12:50:02"),
+    ];
+    let content = canonical_content(fields.iter().copied(), CALLBACK_EXCLUDE);
+    let sign = alipay.sign(content.as_bytes(), SignType::Rsa2).unwrap();
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    fields.iter().for_each(|(k, v)| {
+        q.append_pair(k, v);
+    });
+    let good = format!("{}&sign={}", q.finish(), urlencode(&sign));
+    let bad = good.replace("total_amount=1.00", "total_amount=9.00");
+    for verbose in [false, true] {
+        let mut args = vec!["verify", "--alipay-public-key", ALIPAY_PUB];
+        if verbose {
+            args.push("-v");
+        }
+        args.extend([good.as_str(), bad.as_str()]);
+        let r = sb.run(&args);
+        r.expect(1);
+        for c in ['\r', '\u{1b}', '\u{202e}'] {
+            assert!(!r.stdout.contains(c), "raw {c:?} in: {:?}", r.stdout);
+        }
+        let verdicts: Vec<&str> = r
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("VALID") || l.starts_with("INVALID"))
+            .collect();
+        assert_eq!(verdicts.len(), 2, "{}", r.stdout);
+        assert!(verdicts[0].starts_with("VALID "), "{}", r.stdout);
+        assert!(verdicts[1].starts_with("INVALID "), "{}", r.stdout);
+        if verbose {
+            assert!(
+                r.stdout.contains("x\\r\\nVALID    fake\\u{1b}[8m"),
+                "{}",
+                r.stdout
+            );
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

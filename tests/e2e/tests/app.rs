@@ -724,6 +724,52 @@ async fn story(ui: &Ui, passed: &mut Vec<&'static str>, started: Instant) -> R {
             ui.shot("verify-invalid", true).await
         }
     );
+    step!(passed, "a 5 MB paste never freezes the window", async {
+        ui.nav("verify").await?;
+        // Paste ~5 MB (the real return URL 7,000+ times) as the clipboard would, while a
+        // timer records the longest the page's event loop went without running.
+        ui.c.execute(
+                "window.__gap = 0; let last = performance.now(); \
+                 window.__gapTimer = setInterval(() => { const now = performance.now(); window.__gap = Math.max(window.__gap, now - last); last = now; }, 20); \
+                 const line = arguments[0]; const n = Math.ceil(5 * 1024 * 1024 / (line.length + 1)); \
+                 const big = Array(n).fill(line).join('\\n'); window.__bigN = n; \
+                 const dt = new DataTransfer(); dt.setData('text/plain', big); \
+                 const el = document.querySelector('[data-testid=\"verify-input\"]'); \
+                 const ta = el.matches('textarea') ? el : el.querySelector('textarea'); ta.focus(); \
+                 ta.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));",
+                vec![json!(return_url)],
+            )
+            .await?;
+        ui.wait(&tid("verify-big")).await?;
+        let paste_gap =
+            ui.c.execute(
+                "const g = window.__gap; window.__gap = 0; return g;",
+                vec![],
+            )
+            .await?;
+        println!("5 MB paste: longest event-loop gap while pasting {paste_gap} ms");
+        ui.click(&tid("verify-run")).await?;
+        ui.until(
+                "the 5 MB batch to finish",
+                "const s = document.querySelector('[data-testid=\"verify-summary\"]'); return !!s && s.textContent.includes(String(window.__bigN));",
+                vec![],
+                120,
+            )
+            .await?;
+        let gap =
+            ui.c.execute(
+                "clearInterval(window.__gapTimer); return window.__gap;",
+                vec![],
+            )
+            .await?;
+        let gap = gap.as_f64().unwrap_or(f64::MAX);
+        println!("5 MB paste: longest event-loop gap while verifying and showing {gap:.0} ms");
+        ui.shot("verify-big-paste", true).await?;
+        if gap > 1000.0 {
+            return Err(format!("the window froze for {gap:.0} ms").into());
+        }
+        ui.click(&tid("verify-big-discard")).await
+    });
     let n2 = step!(
         passed,
         "a second order settles by itself through the notify",

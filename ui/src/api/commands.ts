@@ -50,6 +50,7 @@ import type {
   TestOrderOptions,
   TestOrderRequest,
   TradeStatusView,
+  VerifyBatch,
   VerifyReport,
 } from '../bindings'
 
@@ -77,6 +78,9 @@ export const ordersExpire = (confirm: string | null) => call<ExpireReport>('orde
 
 // Verify & settle
 export const verifyInputs = (inputs: string[]) => call<VerifyReport[]>('verify_inputs', { inputs })
+/** A whole paste or file, verified in the background (progress task `verify`); `job` cancels it. */
+export const verifyText = (job: number, text: string) => call<VerifyBatch>('verify_text', { job, text })
+export const verifyCancel = (job: number) => call<null>('verify_cancel', { job })
 export const settle = (input: string | null, orderNumber: string | null, confirm: string | null) =>
   call<SettleResult>('settle', { input, orderNumber, confirm })
 

@@ -9,8 +9,11 @@ function report(over: Partial<VerifyReport> = {}): VerifyReport {
   return {
     index: 0,
     input: 'out_trade_no=1&total_amount=10.00&sign=x',
+    input_preview: 'out_trade_no=1&total_amount=10.00&sign=x',
     valid: true,
     kind: 'return',
+    signed_over: 'documented',
+    response: null,
     reason: null,
     hint: null,
     canonical: 'out_trade_no=1&total_amount=10.00',
@@ -67,6 +70,19 @@ describe('verdictView', () => {
     const v = verdictView(r)
     expect(v).toMatchObject({ label: 'VALID', tone: 'warning', settle: 'amount_mismatch' })
     expect(v.marks.amount).toBe('mismatch')
+  })
+
+  it('notes the sign_type-kept habit on a valid verdict, and never offers to settle a response', () => {
+    expect(verdictView(report()).noteKey).toBeNull()
+    const kept = verdictView(report({ signed_over: 'sign_type_kept' }))
+    expect(kept).toMatchObject({ label: 'VALID', tone: 'success', noteKey: 'verify.note.signTypeKept' })
+    const resp = verdictView(report({ kind: 'response', signed_over: null }))
+    expect(resp).toMatchObject({ label: 'VALID', tone: 'success', settle: 'response' })
+    expect(canSettle(resp.settle)).toBe(false)
+    for (const key of ['verify.note.signTypeKept', 'verify.settleGate.response', resp.kindKey]) {
+      expect(typeof lookup(zh, key)).toBe('string')
+      expect(typeof lookup(en, key)).toBe('string')
+    }
   })
 
   it('gates settling on the order', () => {

@@ -7,6 +7,7 @@ export type Mark = 'match' | 'mismatch' | 'unknown'
 export type SettleGate =
   | 'ok'
   | 'invalid'
+  | 'response'
   | 'no_order'
   | 'order_missing'
   | 'already_paid'
@@ -21,6 +22,8 @@ export interface VerdictView {
   /** Backend reason, or an i18n key to explain that none was given. */
   reason: { text: string } | { key: string } | null
   hint: { text: string } | { key: string } | null
+  /** A note on a valid verdict: Alipay's undocumented signing habit held (i18n key). */
+  noteKey: string | null
   marks: { amount: Mark; app_id: Mark; seller_id: Mark }
   settle: SettleGate
   signedCount: number
@@ -37,6 +40,8 @@ export function kindKey(kind: VerifyKind): string {
 
 export function settleGate(report: VerifyReport): SettleGate {
   if (!report.valid) return 'invalid'
+  // A response proves what Alipay answered; settling goes through a notify or the order number.
+  if (report.kind === 'response') return 'response'
   const order: VerifyOrderMatch | null = report.order
   if (!order) return 'no_order'
   if (!order.exists) return 'order_missing'
@@ -69,7 +74,7 @@ export function verdictView(report: VerifyReport): VerdictView {
   const gate = settleGate(report)
   let tone: Tone = report.valid ? 'success' : 'danger'
   // Signature fine but the money or the merchant does not match: valid, yet not safe.
-  if (report.valid && gate !== 'ok' && gate !== 'already_paid') tone = 'warning'
+  if (report.valid && gate !== 'ok' && gate !== 'already_paid' && gate !== 'response') tone = 'warning'
 
   return {
     label: report.valid ? 'VALID' : 'INVALID',
@@ -77,6 +82,7 @@ export function verdictView(report: VerifyReport): VerdictView {
     kindKey: kindKey(report.kind),
     reason,
     hint,
+    noteKey: report.valid && report.signed_over === 'sign_type_kept' ? 'verify.note.signTypeKept' : null,
     marks: {
       amount: mark(report.order?.amount_matches),
       app_id: mark(report.order?.app_id_matches),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { extractFromLog, splitInputs } from './verifyInput'
+import { countLines, extractFromLog, previewOf, splitInputs } from './verifyInput'
 
 describe('splitInputs', () => {
   it('keeps one input per non-empty line, trimmed', () => {
@@ -23,5 +23,20 @@ describe('extractFromLog', () => {
 
   it('does not mistake sign_type alone for a signature', () => {
     expect(extractFromLog('x a=1&sign_type=RSA2')).toEqual([])
+  })
+})
+
+describe('responses and large inputs', () => {
+  it('takes a logged gateway response from its first brace', () => {
+    const line = '10:00:04 INFO answer {"alipay_trade_query_response":{"code":"10000","msg":"Success"},"sign":"abc"}'
+    expect(extractFromLog(line)).toEqual(['{"alipay_trade_query_response":{"code":"10000","msg":"Success"},"sign":"abc"}'])
+  })
+
+  it('counts non-blank lines without splitting and previews the start', () => {
+    expect(countLines('a\r\n\n  \nb\nc')).toBe(3)
+    expect(countLines('')).toBe(0)
+    const big = 'x'.repeat(5000)
+    expect(previewOf(big, 100)).toHaveLength(100)
+    expect(previewOf('short')).toBe('short')
   })
 })

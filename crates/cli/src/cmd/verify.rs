@@ -1,24 +1,29 @@
-//! `paydesk verify`: is this return URL / notify body really from Alipay, and if not, why not.
+//! `paydesk verify`: is this return URL / notify body / gateway response really from Alipay, and
+//! if not, why not.
 //!
 //! Inputs are verified in parallel (rayon, `--jobs`) chunk by chunk and printed in input order,
 //! so a 100,000-line file is bounded by RSA verification speed, not by parsing or printing.
+
+mod judge;
+mod print;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use alipay::callback::{CallbackBreakdown, FieldBreakdown};
-use alipay::{CallbackKind, PrivateKey, PublicKey, VerifiedCallback};
+use alipay::{PrivateKey, PublicKey, SignedOver};
 use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::ctx::Ctx;
 use crate::exit::{CmdResult, Exit, Failure};
-use crate::inputs::{Inputs, Item};
+use crate::inputs::Inputs;
 use crate::output;
 use crate::profile::Overrides;
+use judge::{Checks, InputKind, Verdict, judge};
 use paydesk_core::desk_open as settings;
+use print::{write_compact, write_detailed};
 
 /// Up to this many inputs get the per-field breakdown; more get one line each (unless --verbose).
 pub const DETAIL_MAX: usize = 10;
@@ -31,6 +36,7 @@ const CHUNK: usize = 4096;
   paydesk verify --alipay-public-key alipay_public_key.txt 'https://shop.example/paid?charset=utf-8&out_trade_no=...&sign=...'
   paydesk verify --app-id 2021000000000000 @returns.txt          # one input per line, # comments allowed
   pbpaste | paydesk verify -                                    # stdin, one per line
+  paydesk verify @answer.json                                   # a gateway response body, raw text as received
   paydesk --json verify @notifies.txt > verdicts.jsonl          # JSON lines + a summary line
 
 Exit 0 only if every input is VALID; 1 if any is INVALID; 2 if an input file cannot be read.")]
@@ -55,56 +61,11 @@ pub struct VerifyArgs {
     /// Per-field breakdown for every input, even in large batches
     #[arg(long, short = 'v')]
     verbose: bool,
-    /// Return URLs, bare queries or notify bodies; @FILE reads one per line (blank lines and
+    /// Return URLs, bare queries, notify bodies or gateway response bodies (a JSON object, as
+    /// received: the signature covers its raw text); @FILE reads one per line (blank lines and
     /// #comments skipped); - reads stdin likewise. No INPUT: stdin.
     #[arg(value_name = "INPUT")]
     inputs: Vec<String>,
-}
-
-struct Checks {
-    key: PublicKey,
-    app_public: Option<PublicKey>,
-    app_id: Option<String>,
-    seller_id: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Check {
-    field: &'static str,
-    expected: String,
-    got: Option<String>,
-    ok: bool,
-}
-
-#[derive(Serialize)]
-struct ErrorInfo {
-    code: &'static str,
-    message: String,
-}
-
-#[derive(Serialize)]
-struct Verdict {
-    #[serde(rename = "type")]
-    ty: &'static str,
-    index: usize,
-    origin: String,
-    valid: bool,
-    verdict: &'static str,
-    kind: Option<CallbackKind>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ErrorInfo>,
-    out_trade_no: Option<String>,
-    trade_no: Option<String>,
-    /// Decimal as a string: money never goes through a float.
-    total_amount: Option<String>,
-    trade_status: Option<String>,
-    app_id: Option<String>,
-    seller_id: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    checks: Vec<Check>,
-    /// Only with the detailed view (small batches or --verbose).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    breakdown: Option<CallbackBreakdown>,
 }
 
 #[derive(Serialize)]
@@ -114,6 +75,10 @@ struct Summary {
     inputs: usize,
     valid: usize,
     invalid: usize,
+    /// Valid callbacks by the content their signature held over, and valid responses.
+    valid_documented: usize,
+    valid_sign_type_kept: usize,
+    valid_responses: usize,
     elapsed_secs: f64,
     inputs_per_sec: f64,
     jobs: usize,
@@ -154,6 +119,7 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> CmdResult {
         app_public,
         app_id: r.profile.app_id.clone().filter(|s| !s.is_empty()),
         seller_id: r.profile.seller_id.clone().filter(|s| !s.is_empty()),
+        alipay_cert_sn: cert.as_ref().map(|c| c.alipay_cert_sn.clone()),
     };
     let jobs = a
         .jobs
@@ -166,6 +132,7 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> CmdResult {
 
     let started = Instant::now();
     let (mut valid, mut invalid) = (0usize, 0usize);
+    let (mut documented, mut kept, mut responses) = (0usize, 0usize, 0usize);
     let mut detailed = a.verbose;
     let mut first = true;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -187,6 +154,11 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> CmdResult {
         for v in &verdicts {
             if v.valid {
                 valid += 1;
+                match (v.kind, v.signed_over) {
+                    (Some(InputKind::Response), _) => responses += 1,
+                    (_, Some(SignedOver::SignTypeKept)) => kept += 1,
+                    _ => documented += 1,
+                }
             } else {
                 invalid += 1;
             }
@@ -232,6 +204,9 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> CmdResult {
         inputs: n,
         valid,
         invalid,
+        valid_documented: documented,
+        valid_sign_type_kept: kept,
+        valid_responses: responses,
         elapsed_secs: elapsed,
         inputs_per_sec: rate,
         jobs,
@@ -240,7 +215,8 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> CmdResult {
         let _ = serde_json::to_string(&summary).map(|s| output::line(&s));
     } else if n > 1 {
         output::line(&format!(
-            "{n} inputs: {valid} valid, {invalid} invalid in {elapsed:.2} s ({rate:.0} inputs/s, {jobs} jobs)"
+            "{n} inputs: {valid} valid, {invalid} invalid in {elapsed:.2} s ({rate:.0} inputs/s, {jobs} jobs); \
+             valid: {documented} signed the documented way, {kept} with sign_type kept, {responses} responses"
         ));
     }
     Ok(if invalid == 0 {
@@ -248,207 +224,4 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> CmdResult {
     } else {
         Exit::Negative
     })
-}
-
-fn invalid(it: &Item, kind: Option<CallbackKind>, code: &'static str, message: String) -> Verdict {
-    Verdict {
-        ty: "result",
-        index: it.index,
-        origin: it.origin.clone(),
-        valid: false,
-        verdict: "INVALID",
-        kind,
-        error: Some(ErrorInfo { code, message }),
-        out_trade_no: None,
-        trade_no: None,
-        total_amount: None,
-        trade_status: None,
-        app_id: None,
-        seller_id: None,
-        checks: Vec::new(),
-        breakdown: None,
-    }
-}
-
-fn judge(it: &Item, c: &Checks, detailed: bool) -> Verdict {
-    let parsed = match std::str::from_utf8(&it.bytes) {
-        Ok(s) => alipay::parse_callback(s),
-        // Not UTF-8: a notify body saved as received in GBK.
-        Err(_) => alipay::callback::parse_callback_bytes(&it.bytes),
-    };
-    let parsed = match parsed {
-        Ok(p) => p,
-        Err(e) => return invalid(it, None, e.code(), e.to_string()),
-    };
-    let kind = parsed.kind();
-    let breakdown = detailed.then(|| parsed.breakdown());
-    let mut v = match parsed.verify_with_hint(&c.key, c.app_public.as_ref()) {
-        Ok(ok) => accepted(it, &ok, c),
-        Err(e) => invalid(it, Some(kind), e.code(), e.to_string()),
-    };
-    v.breakdown = breakdown;
-    v
-}
-
-fn accepted(it: &Item, cb: &VerifiedCallback, c: &Checks) -> Verdict {
-    let mut checks = Vec::new();
-    let mut check = |field: &'static str, expected: &Option<String>, got: Option<&str>| {
-        if let Some(want) = expected {
-            checks.push(Check {
-                field,
-                expected: want.clone(),
-                got: got.map(str::to_string),
-                ok: got == Some(want.as_str()),
-            });
-        }
-    };
-    check("app_id", &c.app_id, cb.app_id());
-    check("seller_id", &c.seller_id, cb.seller_id());
-    let failed = checks.iter().find(|k| !k.ok);
-    let error = failed.map(|k| ErrorInfo {
-        code: if k.field == "app_id" { "app_id_mismatch" } else { "seller_id_mismatch" },
-        message: format!(
-            "the signature is Alipay's, but {} is {:?}, not {:?}: the callback belongs to another {} \
-             (or another environment)",
-            k.field,
-            k.got.as_deref().unwrap_or(""),
-            k.expected,
-            if k.field == "app_id" { "app" } else { "merchant account" }
-        ),
-    });
-    Verdict {
-        ty: "result",
-        index: it.index,
-        origin: it.origin.clone(),
-        valid: error.is_none(),
-        verdict: if error.is_none() { "VALID" } else { "INVALID" },
-        kind: Some(cb.kind()),
-        error,
-        out_trade_no: cb.out_trade_no().map(str::to_string),
-        trade_no: cb.trade_no().map(str::to_string),
-        total_amount: cb.total_amount().map(|d| d.to_string()),
-        trade_status: cb.trade_status().map(|s| s.as_str().to_string()),
-        app_id: cb.app_id().map(str::to_string),
-        seller_id: cb.seller_id().map(str::to_string),
-        checks,
-        breakdown: None,
-    }
-}
-
-fn kind_name(k: Option<CallbackKind>) -> &'static str {
-    match k {
-        Some(CallbackKind::Return) => "return",
-        Some(CallbackKind::Notify) => "notify",
-        Some(CallbackKind::Unknown) => "unknown",
-        None => "-",
-    }
-}
-
-fn facts(v: &Verdict) -> String {
-    let mut s = String::new();
-    for (k, val) in [
-        ("out_trade_no", &v.out_trade_no),
-        ("total_amount", &v.total_amount),
-        ("trade_status", &v.trade_status),
-        ("trade_no", &v.trade_no),
-    ] {
-        if let Some(x) = val {
-            if !s.is_empty() {
-                s.push(' ');
-            }
-            s.push_str(&format!("{k}={x}"));
-        }
-    }
-    s
-}
-
-fn write_compact(out: &mut impl Write, v: &Verdict) -> std::io::Result<()> {
-    let detail = match &v.error {
-        Some(e) => e.message.clone(),
-        None => facts(v),
-    };
-    writeln!(
-        out,
-        "{:<24} {:<7} {:<7} {detail}",
-        v.origin,
-        v.verdict,
-        kind_name(v.kind)
-    )
-}
-
-fn write_detailed(out: &mut impl Write, v: &Verdict) -> std::io::Result<()> {
-    writeln!(out, "[{}] {}", v.index, v.origin)?;
-    if let Some(b) = &v.breakdown {
-        writeln!(
-            out,
-            "  kind {}, charset {}{}, sign_type {}{}",
-            kind_name(Some(b.kind)),
-            b.charset,
-            if b.charset_declared.is_none() {
-                " (assumed)"
-            } else {
-                ""
-            },
-            b.sign_type.as_deref().unwrap_or("RSA2"),
-            if b.sign_type_defaulted {
-                " (assumed)"
-            } else {
-                ""
-            },
-        )?;
-        write_fields(out, &b.fields)?;
-        for n in &b.notes {
-            writeln!(out, "  note: {n}")?;
-        }
-        if !v.valid {
-            writeln!(out, "  signed content: {}", b.canonical)?;
-        }
-    }
-    for c in &v.checks {
-        writeln!(
-            out,
-            "  check {:<10} expected {:?}, got {:?}: {}",
-            c.field,
-            c.expected,
-            c.got.as_deref().unwrap_or(""),
-            if c.ok { "ok" } else { "MISMATCH" }
-        )?;
-    }
-    match &v.error {
-        None => writeln!(out, "  VALID    {}", facts(v))?,
-        Some(e) => writeln!(out, "  INVALID  {}", e.message)?,
-    }
-    writeln!(out)
-}
-
-fn write_fields(out: &mut impl Write, fields: &[FieldBreakdown]) -> std::io::Result<()> {
-    let w = fields
-        .iter()
-        .map(|f| f.name.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    writeln!(out, "  {:<w$}  {:<6}  value", "field", "signed")?;
-    for f in fields {
-        let shown = if f.name == "sign" {
-            output::ellipsize(&f.decoded, 24)
-        } else {
-            f.decoded.clone()
-        };
-        writeln!(
-            out,
-            "  {:<w$}  {:<6}  {}",
-            f.name,
-            if f.signed { "yes" } else { "no" },
-            shown
-        )?;
-        // sign and sign_type are plainly "not signed"; their note would only repeat that.
-        if let Some(n) = &f.note
-            && f.name != "sign"
-            && f.name != "sign_type"
-        {
-            writeln!(out, "  {:<w$}  {:<6}  ({n})", "", "")?;
-        }
-    }
-    Ok(())
 }
