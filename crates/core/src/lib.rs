@@ -15,6 +15,7 @@ pub mod demo_practice;
 pub mod desk;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod fen_layout;
 pub mod grant_duplicates;
 pub mod ident;
@@ -26,6 +27,7 @@ pub mod pricing;
 pub mod profile;
 pub mod queries;
 pub mod reconcile;
+pub mod revenue;
 pub mod rows;
 pub mod schema;
 #[cfg(test)]

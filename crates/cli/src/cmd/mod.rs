@@ -8,6 +8,7 @@ pub mod orders;
 pub mod pay_link;
 pub mod policy;
 pub mod reconcile;
+pub mod report;
 pub mod sign;
 pub mod sim;
 pub mod verify;

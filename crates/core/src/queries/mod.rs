@@ -16,6 +16,7 @@ pub mod orders;
 pub mod recon_rows;
 pub mod reconcile;
 pub mod refunds;
+pub mod revenue;
 pub mod settings;
 pub mod users;
 
