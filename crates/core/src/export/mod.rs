@@ -3,8 +3,9 @@
 //! `0.00` format, dates as dates, the header row frozen, columns wide enough to read).
 //!
 //! Text that came from customers or bills (subjects, names, notes, reasons) may start with `=`,
-//! `+`, `-` or `@`, which a spreadsheet reads as a formula ("CSV injection"): [`guard_text`] is the
-//! one place that decides how such text is written, for both formats.
+//! `+`, `-` or `@`, which a spreadsheet reads as a formula ("CSV injection"): [`looks_like_formula`]
+//! is the one place that decides which text that is; CSV writes it behind a `'` ([`guard_text`]),
+//! xlsx as a string cell marked with Excel's quote prefix.
 
 mod xlsx;
 

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
-use super::{Cell, ExportError, Kind, Table, guard_text};
+use super::{Cell, ExportError, Kind, Table, looks_like_formula};
 
 struct Formats {
     header: Format,
@@ -13,6 +13,9 @@ struct Formats {
     date: Format,
     datetime: Format,
     text: Format,
+    /// Excel's own "this is text" mark (the `'` typed before a value), kept when the cell is
+    /// edited: for text that starts like a formula.
+    quoted: Format,
 }
 
 impl Formats {
@@ -28,6 +31,7 @@ impl Formats {
             date: Format::new().set_num_format("yyyy-mm-dd"),
             datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
             text: Format::new(),
+            quoted: Format::new().set_quote_prefix(),
         }
     }
 }
@@ -64,15 +68,15 @@ fn write_cell(
 ) -> Result<(), XlsxError> {
     match cell {
         Cell::Empty => {}
-        // write_string stores a string cell, which a spreadsheet never evaluates; the guard keeps
-        // the cell inert when someone edits it later and the file round-trips through CSV.
+        // write_string stores a string cell, which a spreadsheet never evaluates, with the text
+        // as it is; the quote prefix keeps formula-looking text inert when someone edits it.
         Cell::Text(s) => {
-            let s = if kind == Kind::Id {
-                s.as_str().into()
+            let fmt = if kind != Kind::Id && looks_like_formula(s) {
+                &f.quoted
             } else {
-                guard_text(s)
+                &f.text
             };
-            ws.write_string_with_format(row, col, s.as_ref(), &f.text)?;
+            ws.write_string_with_format(row, col, s, fmt)?;
         }
         Cell::Int(i) => {
             ws.write_with_format(row, col, Decimal::from(*i), &f.int)?;
@@ -93,10 +97,10 @@ fn write_cell(
 fn write_sheet(ws: &mut Worksheet, t: &Table, f: &Formats) -> Result<(), XlsxError> {
     let mut row: u32 = 0;
     if !t.notes.is_empty() {
-        ws.write_string_with_format(row, 0, guard_text(&t.title).as_ref(), &f.note)?;
+        ws.write_string_with_format(row, 0, &t.title, &f.note)?;
         row += 1;
         for (label, value) in &t.notes {
-            ws.write_string_with_format(row, 0, guard_text(label).as_ref(), &f.note)?;
+            ws.write_string_with_format(row, 0, label, &f.note)?;
             write_cell(ws, row, 1, value, Kind::Text, f)?;
             row += 1;
         }
