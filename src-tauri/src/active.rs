@@ -309,6 +309,9 @@ async fn start_configured(paths: &Paths, name: &str, profile: Profile) -> IpcRes
         admin::open_platform(&store_cfg, Arc::new(SystemClock), admin::Access::Write).await?;
     let kind = config::kind_of(&profile);
     let mut desk = Desk::new(store, name, kind.into(), operator(&profile));
+    desk.fee_rate = profile
+        .fee_rate(name)
+        .map_err(|e| IpcError::invalid(e.to_string()))?;
     if let Some(gw) = gateway_of(&profile)? {
         desk = desk.with_gateway(gw);
     }

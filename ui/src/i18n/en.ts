@@ -542,6 +542,10 @@ const en: Messages = {
         label: 'Amount mismatch',
         hint: "Alipay received a different amount than the order's real price. Query the trade at Alipay, then find out why with the user or developers; do not settle it blindly.",
       },
+      fee_mismatch: {
+        label: 'Fee mismatch',
+        hint: "The payment agrees with its order, but Alipay's service fee is not the profile's fee rate of it (0.6 % by default, rounded to the fen). Check the contract's rate (fee_rate in the profile) or ask Alipay, then Accept with a note.",
+      },
       missed_notify: {
         label: 'Missed notify',
         hint: 'Alipay received the money but the order is still unpaid locally (the notify was lost). Settle: re-queries Alipay, then settles the normal way.',

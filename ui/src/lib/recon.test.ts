@@ -86,7 +86,7 @@ describe('categories', () => {
   })
 
   it('have a label and an explanation in both languages, and so do the actions', () => {
-    expect(RECON_CATEGORIES).toHaveLength(16)
+    expect(RECON_CATEGORIES).toHaveLength(17)
     for (const cat of [zh, en]) {
       for (const c of RECON_CATEGORIES) {
         expect(cat.recon.category[c].label, c).toBeTruthy()

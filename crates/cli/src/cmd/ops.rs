@@ -218,6 +218,7 @@ fn open_desk_for(
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(os_user);
     let mut desk = Desk::new(store, r.name.clone(), core_kind(r.profile.kind), operator);
+    desk.fee_rate = r.profile.fee_rate(&r.name)?;
     if gateway {
         let url = r.require("gateway", &r.profile.gateway)?.to_string();
         let cert = settings::cert_mode(&r)?;

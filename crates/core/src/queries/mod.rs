@@ -13,6 +13,7 @@ pub mod credits;
 pub mod grants;
 pub mod ops;
 pub mod orders;
+pub mod recon_carry;
 pub mod recon_rows;
 pub mod reconcile;
 pub mod refunds;

@@ -9,6 +9,7 @@ use alipay::bill::{BillKind, BillRow};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 
+use super::checks::{FeeRate, cross_day_message};
 use super::{Category, CategoryTotals, Control, DayTotals, Discrepancy, ReconResult, Summary};
 use crate::db::{fen_to_money, money_to_fen};
 use crate::domain::{OrderNumber, OrderStatus};
@@ -59,6 +60,12 @@ pub struct Ledger {
     /// Order numbers used by more than one order (the column is not unique): all their ids.
     shared: HashMap<String, Vec<i64>>,
     refunds: HashMap<String, RefundSlot>,
+    /// Orders another run's bill listed (an earlier day's, for a payment completed before
+    /// midnight and settled here after it, or days late): never missing from this one.
+    billed_elsewhere: std::collections::HashSet<i64, foldhash::fast::RandomState>,
+    /// Each matched payment's 服务费 is checked against this rate; `None`: fees not checked (the
+    /// bill has no 服务费 column).
+    fee_rate: Option<FeeRate>,
 }
 
 impl Ledger {
@@ -137,6 +144,15 @@ impl Ledger {
         self.refunds
             .entry(key.out_request_no.clone())
             .or_insert(RefundSlot { key, seen: false });
+    }
+
+    /// An order that another run's bill listed as paid.
+    pub fn add_billed_elsewhere(&mut self, order_id: i64) {
+        self.billed_elsewhere.insert(order_id);
+    }
+
+    pub fn check_fees(&mut self, rate: Option<FeeRate>) {
+        self.fee_rate = rate;
     }
 
     pub fn orders_len(&self) -> usize {
@@ -270,6 +286,9 @@ fn fen(d: Decimal) -> Option<i64> {
 struct Acc {
     found: Vec<Discrepancy>,
     categories: BTreeMap<Category, CategoryTotals>,
+    /// The run's period: a payment matched to an order paid here outside it is recorded.
+    start: NaiveDateTime,
+    end: NaiveDateTime,
 }
 
 impl Acc {
@@ -331,6 +350,8 @@ pub fn match_bill(
     let mut acc = Acc {
         found: Vec::new(),
         categories: BTreeMap::new(),
+        start,
+        end,
     };
     let mut days: BTreeMap<chrono::NaiveDate, DayTotals> = BTreeMap::new();
     let mut outside_refunds: HashSet<&str> = HashSet::new();
@@ -411,6 +432,7 @@ pub fn match_bill(
             // Balance-paid and free orders never go through Alipay.
             && s.key.pay_type != 2
             && s.key.real_price_fen > 0
+            && (ledger.billed_elsewhere.is_empty() || !ledger.billed_elsewhere.contains(&s.key.id))
     };
     // Order numbers shared by several orders were reported as such when the bill named them;
     // the text is only needed to look them up when there are any.
@@ -531,6 +553,7 @@ fn match_payment(row: &BillRow, ledger: &mut Ledger, acc: &mut Acc, defer: bool)
         ));
         return true;
     }
+    let ledger_fee = ledger.fee_rate;
     let Some(slot) = ledger.slot_mut(&row.out_trade_no) else {
         if defer {
             return false;
@@ -608,7 +631,28 @@ fn match_payment(row: &BillRow, ledger: &mut Ledger, acc: &mut Acc, defer: bool)
             ),
         }
     };
-    let d = (category != Category::Matched).then(|| discrepancy(category, message));
+    let (category, message) = match (category, ledger_fee) {
+        (Category::Matched, Some(rate)) => {
+            match fen(row.service_fee).and_then(|fee| rate.check(slot.key.real_price_fen, fee)) {
+                Some(m) => (Category::FeeMismatch, m),
+                None => (category, message),
+            }
+        }
+        _ => (category, message),
+    };
+    let elsewhere = slot
+        .key
+        .pay_time
+        .is_none_or(|t| t < acc.start || t >= acc.end);
+    let d = if category == Category::Matched && elsewhere {
+        // Stored (explained, so never open) as the record the other day's run looks for.
+        Some(discrepancy(
+            category,
+            cross_day_message(row.finished, slot.key.pay_time),
+        ))
+    } else {
+        (category != Category::Matched).then(|| discrepancy(category, message))
+    };
     slot.seen = 1;
     slot.first_trade = h;
     match d {
@@ -626,7 +670,23 @@ fn match_refund<'r>(
     acc: &mut Acc,
     defer: bool,
 ) -> bool {
+    // A refund of a trade that is not the platform's (another app or shop on the same account)
+    // is none of Paydesk's business, whoever made it.
+    let other_app = || {
+        from_row(
+            row,
+            Category::OtherApp,
+            format!(
+                "a refund of {:?}, not a platform order number: a trade of another app or shop",
+                row.out_trade_no
+            ),
+        )
+    };
     let Some(no) = row.out_request_no.as_deref() else {
+        if OrderNumber::parse(&row.out_trade_no).is_err() {
+            acc.push(other_app());
+            return true;
+        }
         acc.push(from_row(
             row,
             Category::RefundOutsidePaydesk,
@@ -637,6 +697,10 @@ fn match_refund<'r>(
     let Some(slot) = ledger.refunds.get_mut(no) else {
         if defer && !outside.contains(no) {
             return false;
+        }
+        if OrderNumber::parse(&row.out_trade_no).is_err() {
+            acc.push(other_app());
+            return true;
         }
         let (category, message) = if outside.insert(no) {
             (
