@@ -16,6 +16,7 @@ pub mod intake;
 pub mod matcher;
 pub mod report;
 pub mod runs;
+pub mod xlsx;
 
 use std::collections::BTreeMap;
 use std::fmt;
