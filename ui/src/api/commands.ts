@@ -34,6 +34,9 @@ import type {
   ReconRowPage,
   ReconRunResult,
   ReconSource,
+  RevenueExport,
+  RevenueGroup,
+  RevenueReportDto,
   ProfileSettings,
   ProfileSummary,
   RefundFilter,
@@ -130,4 +133,8 @@ export const reconRows = (runId: number, filter: ReconRowFilter, offset: number,
 export const reconAction = (rowId: number, action: ReconAction, note: string | null, confirm: string | null) =>
   call<ReconActionResult>('recon_action', { rowId, action, note, confirm })
 export const reconExportCsv = (runId: number, path: string) => call<ReconExport>('recon_export_csv', { runId, path })
+
+export const revenueReport = (from: string, to: string, by: RevenueGroup) => call<RevenueReportDto>('revenue_report', { from, to, by })
+export const revenueExport = (from: string, to: string, by: RevenueGroup, path: string) =>
+  call<RevenueExport>('revenue_export', { from, to, by, path })
 export const reconCompare = (earlier: number, later: number) => call<ReconDiff>('recon_compare', { earlier, later })

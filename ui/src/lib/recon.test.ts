@@ -74,7 +74,7 @@ describe('categories', () => {
     const sorted = sortByCategory([{ category: 'other_type' }, { category: 'brand_new' }, { category: 'missed_notify' }, { category: 'matched' }])
     expect(sorted.map((c) => c.category)).toEqual(['matched', 'missed_notify', 'other_type', 'brand_new'])
     expect(categoryRank('matched')).toBe(0)
-    expect(categoryRank('other_type')).toBe(15)
+    expect(categoryRank('other_type')).toBe(16)
   })
 
   it('have a tone; agreement is green and other apps grey', () => {
