@@ -51,6 +51,7 @@ pub fn files() -> BTreeMap<String, String> {
         OrderFilter,
         PageRequest,
         OrderPage,
+        OrderTotals,
         OrderRow,
         RefundState,
         RefundFilterState,

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod audit;
 pub mod browse;
+mod browse_filter;
 pub mod config;
 pub mod coupon_redis;
 pub mod db;
@@ -22,6 +23,7 @@ pub mod ident;
 pub mod lookup;
 pub mod ops;
 pub mod options;
+pub mod order_totals;
 pub mod platform_clock;
 pub mod pricing;
 pub mod profile;

@@ -21,6 +21,7 @@ import type {
   OrderDetail,
   OrderFilter,
   OrderPage,
+  OrderTotals,
   OrderRow,
   PageRequest,
   PayLink,
@@ -65,6 +66,7 @@ export const profileTestConnection = (settings: ProfileSettings) =>
 
 // Orders
 export const ordersList = (filter: OrderFilter, page: PageRequest) => call<OrderPage>('orders_list', { filter, page })
+export const ordersTotals = (filter: OrderFilter) => call<OrderTotals>('orders_totals', { filter })
 export const orderDetail = (orderNumber: string) => call<OrderDetail>('order_detail', { orderNumber })
 export const orderTradeStatus = (orderNumber: string) => call<TradeStatusView>('order_trade_status', { orderNumber })
 export const testOrderCreate = (req: TestOrderRequest) => call<OrderRow>('test_order_create', { req })

@@ -32,6 +32,7 @@ export type { OrderDetail } from "./OrderDetail";
 export type { OrderFilter } from "./OrderFilter";
 export type { OrderPage } from "./OrderPage";
 export type { OrderRow } from "./OrderRow";
+export type { OrderTotals } from "./OrderTotals";
 export type { PageRequest } from "./PageRequest";
 export type { PayLink } from "./PayLink";
 export type { PlatformFeature } from "./PlatformFeature";

@@ -67,6 +67,9 @@ const en: Messages = {
   refundState: { any: 'Any', none: 'Not refunded', partial: 'Partly refunded', full: 'Fully refunded', pending: 'Refund pending' },
   refundStatus: { pending: 'Pending', succeeded: 'Succeeded', failed: 'Failed', unknown: 'Outcome unknown' },
   orders: {
+    paidStart: 'Paid from',
+    paidEnd: 'Paid to',
+    totals: { orders: '{n} orders match', amount: 'Amount', paid: '{n} paid', refunded: 'Refunded' },
     title: 'Orders',
     searchPlaceholder: 'Order number / mobile / username / user id',
     filters: 'Filters',
@@ -103,6 +106,8 @@ const en: Messages = {
       amount_range: 'Min amount is greater than max amount',
       date: 'Dates must be YYYY-MM-DD',
       date_range: 'Start date is after end date',
+      paid_date: 'Paid dates must be YYYY-MM-DD',
+      paid_range: 'The paid-from day is after the paid-to day',
       number_prefix: 'Number prefix may only hold letters, digits, - and _',
     },
     loaded: '{n} orders loaded',

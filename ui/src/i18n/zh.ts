@@ -66,6 +66,9 @@ const zh = {
   refundState: { any: '全部', none: '未退款', partial: '部分退款', full: '已全额退款', pending: '退款处理中' },
   refundStatus: { pending: '处理中', succeeded: '成功', failed: '失败', unknown: '结果未知' },
   orders: {
+    paidStart: '支付开始日期',
+    paidEnd: '支付结束日期',
+    totals: { orders: '筛选结果共 {n} 笔', amount: '实付合计', paid: '其中已支付 {n} 笔', refunded: '已退款' },
     title: '订单',
     searchPlaceholder: '订单号 / 手机号 / 用户名 / 用户 ID',
     filters: '筛选',
@@ -102,6 +105,8 @@ const zh = {
       amount_range: '最低金额大于最高金额',
       date: '日期格式应为 YYYY-MM-DD',
       date_range: '开始日期晚于结束日期',
+      paid_date: '支付日期格式应为 YYYY-MM-DD',
+      paid_range: '支付开始日期晚于结束日期',
       number_prefix: '订单号前缀只能包含字母、数字、-、_',
     },
     loaded: '已加载 {n} 单',
