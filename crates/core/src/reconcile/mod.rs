@@ -13,6 +13,7 @@ pub mod actions;
 pub mod browse;
 pub mod checks;
 pub mod intake;
+mod ledger;
 pub mod matcher;
 pub mod report;
 pub mod runs;

@@ -22,7 +22,7 @@ pub fn tables(run: &RunReport) -> Vec<Table> {
             col("平台金额（元）", Kind::Money, 16.0),
         ],
     );
-    summary.note("对账批次", i64::try_from(run.run_id).unwrap_or_default());
+    summary.note("对账批次", run.run_id);
     summary.note("周期", run.period.to_string());
     summary.note("状态", run.status.clone());
     summary.note("操作员", run.operator.clone());
