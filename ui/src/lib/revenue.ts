@@ -7,10 +7,13 @@ import { parseCents } from './money'
 export type Preset = 'yesterday' | 'last7' | 'thisMonth' | 'lastMonth' | 'last30'
 export const PRESETS: readonly Preset[] = ['yesterday', 'last7', 'thisMonth', 'lastMonth', 'last30']
 
-/** Today in Beijing (the platform's days), as YYYY-MM-DD, whatever the PC's time zone. */
+/**
+ * Today in Beijing (the platform's days), as YYYY-MM-DD, whatever the PC's time zone. China keeps
+ * UTC+8 all year, so plain arithmetic is exact — and needs no time-zone database, which a
+ * webview on a minimal system may lack (Intl then throws on 'Asia/Shanghai').
+ */
 export function beijingToday(now: Date = new Date()): string {
-  // en-CA writes dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now)
+  return new Date(now.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10)
 }
 
 function parseDay(day: string): Date {
