@@ -50,6 +50,10 @@ if [ -x tests/platform/run.sh ]; then
   step "Paydesk on the schema Django makes (MariaDB, SQLite, USE_TZ both ways)" \
     env PAYDESK_BIN="$CARGO_TARGET_DIR/debug/paydesk" tests/platform/run.sh
 fi
+if [ -x scripts/xlsx/check.sh ]; then
+  # The .xlsx exports as openpyxl reads them: numeric money, real dates, a formula-named course as text.
+  step "xlsx exports open in openpyxl" env PAYDESK_BIN="$CARGO_TARGET_DIR/debug/paydesk" scripts/xlsx/check.sh
+fi
 if [ -x scripts/peers/check_ours.sh ]; then
   step "peers verify Paydesk's links" scripts/peers/check_ours.sh
 fi

@@ -11,7 +11,7 @@ use ts_rs::{Config, TS};
 
 use crate::dto::{
     audit::*, events::*, grants::*, keys::*, orders::*, policy::*, profiles::*, reconcile::*,
-    refunds::*, verify::*,
+    refunds::*, revenue::*, verify::*,
 };
 use crate::error::{IpcError, IpcErrorCode};
 use paydesk_core::ident::Ident;
@@ -58,6 +58,7 @@ pub fn files() -> BTreeMap<String, String> {
         OrderFilter,
         PageRequest,
         OrderPage,
+        OrderTotals,
         OrderRow,
         RefundState,
         RefundFilterState,
@@ -129,6 +130,10 @@ pub fn files() -> BTreeMap<String, String> {
         ReconActionResult,
         ReconDiff,
         ReconExport,
+        RevenueGroup,
+        RevenueRow,
+        RevenueReportDto,
+        RevenueExport,
     );
     // Every error kind as a value, so the UI's advice catalog and its code list cannot miss one.
     let kinds: Vec<String> = ErrorKind::ALL

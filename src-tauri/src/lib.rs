@@ -68,6 +68,9 @@ macro_rules! paydesk_handler {
             $crate::commands::reconcile::recon_action,
             $crate::commands::reconcile::recon_export_csv,
             $crate::commands::reconcile::recon_compare,
+            $crate::commands::revenue::revenue_report,
+            $crate::commands::orders::orders_totals,
+            $crate::commands::revenue::revenue_export,
         ]
     };
 }

@@ -8,6 +8,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/verify', name: 'verify', component: () => import('./views/VerifyView.vue'), meta: { titleKey: 'nav.verify' } },
   { path: '/refunds', name: 'refunds', component: () => import('./views/RefundsView.vue'), meta: { titleKey: 'nav.refunds' } },
   { path: '/grants', name: 'grants', component: () => import('./views/GrantsView.vue'), meta: { titleKey: 'nav.grants' } },
+  { path: '/revenue', name: 'revenue', component: () => import('./views/RevenueView.vue'), meta: { titleKey: 'nav.revenue' } },
   { path: '/reconcile', name: 'reconcile', component: () => import('./views/ReconcileView.vue'), meta: { titleKey: 'nav.reconcile' } },
   { path: '/keys', name: 'keys', component: () => import('./views/KeysView.vue'), meta: { titleKey: 'nav.keys' } },
   { path: '/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { titleKey: 'nav.audit' } },

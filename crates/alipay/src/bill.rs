@@ -208,6 +208,9 @@ pub struct BillInfo {
     pub summary_name: Option<String>,
     /// Header columns beyond the 25 of Alipay's standard layout.
     pub extra_columns: Vec<String>,
+    /// Whether the detail has a 服务费（元） column: without one every row's fee reads as 0.00,
+    /// which says nothing about what Alipay charged.
+    pub has_service_fee: bool,
     pub stated: StatedTotals,
     pub summary: Option<SummaryTotals>,
     pub computed: RowTotals,
@@ -769,6 +772,7 @@ fn read_detail<R: Read>(
         encoding: enc.name(),
         detail_name: Some(file.to_string()),
         summary_name: None,
+        has_service_fee: cols.service_fee.is_some(),
         extra_columns: cols.extra,
         stated,
         summary: None,

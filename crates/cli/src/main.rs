@@ -101,6 +101,8 @@ enum Command {
     Revoke(cmd::grants::RevokeArgs),
     /// Reconcile Alipay's trade bill for a day or month against the platform's orders
     Reconcile(cmd::reconcile::ReconcileArgs),
+    /// Revenue over a period: payments, refunds, net, per day, week, month or course
+    Report(cmd::report::ReportArgs),
     /// What a full refund takes back (courses, credits): show it, or `set` it (audited)
     Policy(cmd::policy::PolicyArgs),
 }
@@ -137,6 +139,7 @@ fn main() -> ExitCode {
         Command::Revoke(a) => cmd::grants::revoke_cmd(&ctx, a),
         Command::Reconcile(a) => cmd::reconcile::run_cmd(&ctx, a),
         Command::Policy(a) => cmd::policy::run(&ctx, a),
+        Command::Report(a) => cmd::report::run(&ctx, a),
     };
     match result {
         Ok(code) => ExitCode::from(code.code()),

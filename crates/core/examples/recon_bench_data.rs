@@ -243,7 +243,9 @@ fn write_bill(plan: &Plan, bill: &str) -> Result<(), Box<dyn std::error::Error>>
             } else {
                 Decimal::ZERO
             };
-        let fee = -(billed * Decimal::new(6, 3)).round_dp(2);
+        // Half away from zero, as Alipay rounds (and reconciliation checks each fee that way).
+        let fee = -(billed * Decimal::new(6, 3))
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         row(
             k,
             k,

@@ -131,6 +131,10 @@ pub struct OrderFilter {
     pub created_from: Option<NaiveDateTime>,
     /// created_time < this.
     pub created_to: Option<NaiveDateTime>,
+    /// pay_time ≥ this (Beijing time; unpaid orders have none and drop out).
+    pub paid_from: Option<NaiveDateTime>,
+    /// pay_time < this.
+    pub paid_to: Option<NaiveDateTime>,
     pub user: Option<UserRef>,
     /// Digits the order number starts with.
     pub number_prefix: Option<String>,
@@ -172,7 +176,7 @@ pub struct OrderPage {
 }
 
 /// The smallest string greater than every string starting with `prefix` (digits only).
-fn prefix_upper_bound(prefix: &str) -> String {
+pub(crate) fn prefix_upper_bound(prefix: &str) -> String {
     // Digits: bumping the last character to the next code point ('9' → ':') bounds the range.
     let mut s = prefix.to_string();
     let last = s.pop().expect("prefix is not empty");
@@ -180,7 +184,7 @@ fn prefix_upper_bound(prefix: &str) -> String {
     s
 }
 
-fn validate(f: &OrderFilter) -> Result<u32> {
+pub(crate) fn validate(f: &OrderFilter) -> Result<u32> {
     let limit = if f.limit == 0 { 50 } else { f.limit };
     if limit > 500 {
         return Err(StoreError::InvalidInput(format!(
@@ -192,6 +196,13 @@ fn validate(f: &OrderFilter) -> Result<u32> {
     {
         return Err(StoreError::InvalidInput(format!(
             "date range is empty: from {a} is not before to {b}"
+        )));
+    }
+    if let (Some(a), Some(b)) = (f.paid_from, f.paid_to)
+        && a >= b
+    {
+        return Err(StoreError::InvalidInput(format!(
+            "paid date range is empty: from {a} is not before to {b}"
         )));
     }
     if let (Some(a), Some(b)) = (f.min_amount, f.max_amount)
@@ -224,95 +235,7 @@ pub async fn orders(store: &Store, f: &OrderFilter) -> Result<OrderPage> {
         order_cols(&n, "o"),
         n.order
     ));
-    if !f.include_deleted {
-        q.sql.push_str(&format!(" AND o.{} = 0", n.deleted));
-    }
-    match f.statuses.len() {
-        0 => {}
-        1 => {
-            q.sql.push_str(" AND o.order_status = ?");
-            q.push_arg(f.statuses[0].code());
-        }
-        k => {
-            // Several statuses: unary + keeps the planner from driving by the status index, which
-            // would need a sort of every matching row; the created_time index yields the page in order.
-            q.sql
-                .push_str(&format!(" AND +o.order_status IN {}", in_list(k)));
-            for s in &f.statuses {
-                q.push_arg(s.code());
-            }
-        }
-    }
-    if let Some(t) = f.created_from {
-        q.sql.push_str(" AND o.created_time >= ?");
-        q.push_arg(t);
-    }
-    if let Some(t) = f.created_to {
-        q.sql.push_str(" AND o.created_time < ?");
-        q.push_arg(t);
-    }
-    if let Some(u) = &f.user {
-        let id = crate::lookup::user_in(&mut tx, u).await?.id;
-        q.sql.push_str(" AND o.user_id = ?");
-        q.push_arg(id);
-    }
-    if let Some(p) = &f.number_prefix {
-        // A range, not LIKE: SQLite's LIKE is case-insensitive and would not use the index.
-        q.sql
-            .push_str(" AND o.order_number >= ? AND o.order_number < ?");
-        q.push_arg(p.as_str());
-        q.push_arg(prefix_upper_bound(p));
-    }
-    if let Some(a) = f.min_amount {
-        q.sql.push_str(" AND o.real_price >= ?");
-        q.push_arg(crate::db::Val::Yuan(a));
-    }
-    if let Some(a) = f.max_amount {
-        q.sql.push_str(" AND o.real_price <= ?");
-        q.push_arg(crate::db::Val::Yuan(a));
-    }
-    match f.refund {
-        None => {}
-        // Opened to read a database Paydesk never wrote to: no order has a Paydesk refund.
-        Some(RefundFilter::None) if !store.has_paydesk_tables() => {}
-        Some(_) if !store.has_paydesk_tables() => q.sql.push_str(" AND 1 = 0"),
-        Some(RefundFilter::None) => {
-            q.sql.push_str(
-                " AND NOT EXISTS (SELECT 1 FROM paydesk_refunds r WHERE r.order_id = o.id)",
-            );
-        }
-        Some(RefundFilter::Any) => q
-            .sql
-            .push_str(" AND o.id IN (SELECT r.order_id FROM paydesk_refunds r)"),
-        Some(RefundFilter::State(s)) => {
-            q.sql.push_str(
-                " AND o.id IN (SELECT r.order_id FROM paydesk_refunds r WHERE r.status = ?)",
-            );
-            q.push_arg(s.as_str());
-        }
-        Some(RefundFilter::Unresolved) => {
-            q.sql.push_str(
-                " AND o.id IN (SELECT r.order_id FROM paydesk_refunds r WHERE r.status IN (?, ?))",
-            );
-            q.push_arg(RefundStatus::Pending.as_str());
-            q.push_arg(RefundStatus::Unknown.as_str());
-        }
-        Some(f @ (RefundFilter::Partial | RefundFilter::Full)) => {
-            // In SQL, not on the page: filtering a fetched page would shorten it. Refund rows are
-            // few, so the planners drive from them; the sum is exact (fen on SQLite, decimal on MySQL).
-            q.sql.push_str(&format!(
-                " AND o.id IN (SELECT r.order_id FROM paydesk_refunds r WHERE r.status = ?) \
-                 AND NOT EXISTS (SELECT 1 FROM paydesk_refunds u WHERE u.order_id = o.id AND u.status IN (?, ?)) \
-                 AND (SELECT SUM(s.amount) FROM paydesk_refunds s WHERE s.order_id = o.id AND s.status = ?) {} {}",
-                if f == RefundFilter::Full { ">=" } else { "<" },
-                crate::db::yuan_as_money(tx.dialect(), "o.real_price")
-            ));
-            q.push_arg(RefundStatus::Succeeded.as_str());
-            q.push_arg(RefundStatus::Pending.as_str());
-            q.push_arg(RefundStatus::Unknown.as_str());
-            q.push_arg(RefundStatus::Succeeded.as_str());
-        }
-    }
+    crate::browse_filter::push_filter(&mut tx, store, f, &mut q).await?;
     if let Some(c) = f.after {
         // The leading `<=` is a plain range the (…, created_time) indexes can seek to; the OR
         // alone would make the planners scan.

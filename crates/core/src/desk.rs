@@ -74,6 +74,8 @@ pub struct Desk {
     pub profile_kind: ProfileKind,
     /// Recorded in every audit row (the profile's operator, by default the OS user).
     pub operator: String,
+    /// The service fee rate reconciliation checks each trade's 服务费 against.
+    pub fee_rate: rust_decimal::Decimal,
 }
 
 impl Desk {
@@ -90,6 +92,7 @@ impl Desk {
             profile_name: profile_name.into(),
             profile_kind,
             operator: operator.into(),
+            fee_rate: crate::reconcile::checks::DEFAULT_FEE_RATE,
         }
     }
 

@@ -270,6 +270,7 @@ pub fn validate(r: &Resolved, data_dir: &Path) -> Result<(), ProfileError> {
     store_config(&r.name, &r.profile, data_dir)?;
     sign_type(r)?;
     r.profile.cert_paths(&r.name)?;
+    r.profile.fee_rate(&r.name)?;
     Ok(())
 }
 
@@ -322,8 +323,10 @@ pub async fn open(r: &Resolved, o: OpenOptions<'_>) -> Result<Desk, OpenError> {
     } else {
         Err(NO_GATEWAY.to_string())
     };
+    let fee_rate = r.profile.fee_rate(&r.name)?;
     let store = admin::open_platform(&cfg, o.clock, o.access).await?;
-    let desk = Desk::new(store, &r.name, r.profile.kind, operator(&r.profile));
+    let mut desk = Desk::new(store, &r.name, r.profile.kind, operator(&r.profile));
+    desk.fee_rate = fee_rate;
     Ok(match gateway {
         Ok(g) => desk.with_gateway(g),
         Err(why) => desk.without_gateway(why),

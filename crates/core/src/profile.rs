@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// The profile used when none is named: the offline simulator, so a new user never reaches
@@ -85,6 +86,9 @@ pub struct Profile {
     pub operator: Option<String>,
     /// Reserved for crates/core (store connection); passed through untouched.
     pub database: Option<toml::Value>,
+    /// The contract's service fee rate (`"0.6%"` or `"0.006"`, the default): reconciliation
+    /// checks every trade's 服务费 against it.
+    pub fee_rate: Option<String>,
 }
 
 /// The whole `paydesk.toml`.
@@ -397,6 +401,21 @@ impl Profile {
         set(&mut self.alipay_root_cert, &o.alipay_root_cert);
         set(&mut self.timeout_secs, &o.timeout_secs);
         set(&mut self.operator, &o.operator);
+    }
+
+    /// The fee rate reconciliation checks 服务费 against: the profile's, else 0.6 %.
+    pub fn fee_rate(&self, profile: &str) -> Result<Decimal, ProfileError> {
+        match self.fee_rate.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(crate::reconcile::checks::DEFAULT_FEE_RATE),
+            Some(s) => crate::reconcile::checks::FeeRate::parse(s)
+                .map(|r| r.rate())
+                .ok_or_else(|| ProfileError::Invalid {
+                    path: format!("[profiles.{profile}]"),
+                    msg: format!(
+                        "fee_rate = {s:?} is not a rate: write it as \"0.6%\" or \"0.006\" (0 to 100 %)"
+                    ),
+                }),
+        }
     }
 
     /// Certificate mode when any certificate is configured (then all three are required).

@@ -150,6 +150,21 @@ fn line(
 
 const HEADER: &str = "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注";
 
+/// 服务费 as Alipay charges it: 0.6 % of a payment, to the fen half away from zero, negative.
+/// Refunds give back nothing here (reconciliation does not check a refund's fee).
+fn fee(l: &Line) -> Decimal {
+    if l.2 != "交易" {
+        return Decimal::ZERO;
+    }
+    let mut f = -(d(l.3) * d("0.006"))
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    f.rescale(2);
+    if f.is_zero() {
+        f.set_sign_positive(true);
+    }
+    f
+}
+
 /// A detail file whose totals lines agree with its rows, unless `skew` moves the payments' sum.
 fn detail(account: &str, day: &str, lines: &[Line], skew: Decimal) -> String {
     let next = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
@@ -171,8 +186,8 @@ fn detail(account: &str, day: &str, lines: &[Line], skew: Decimal) -> String {
             format!("{}\t", l.5)
         };
         s.push_str(&format!(
-            "{}\t,{}\t,{}\t,Python 全栈,{day} 10:00:00,{day} {:02}:00:00,,,,,b***@example.com,{},{},0.00,0.00,0.00,0.00,0.00,,0.00,0.00,{req},0.00,0.00,\r\n",
-            l.0, l.1, l.2, 10 + i % 12, l.3, l.4
+            "{}\t,{}\t,{}\t,Python 全栈,{day} 10:00:00,{day} {:02}:00:00,,,,,b***@example.com,{},{},0.00,0.00,0.00,0.00,0.00,,0.00,0.00,{req},{},0.00,\r\n",
+            l.0, l.1, l.2, 10 + i % 12, l.3, l.4, fee(l)
         ));
         match l.2 {
             "交易" => {
@@ -199,7 +214,7 @@ fn detail(account: &str, day: &str, lines: &[Line], skew: Decimal) -> String {
 }
 
 fn summary(account: &str, lines: &[Line]) -> String {
-    let (mut pn, mut rn, mut recv) = (0, 0, Decimal::ZERO);
+    let (mut pn, mut rn, mut recv, mut fees) = (0, 0, Decimal::ZERO, Decimal::ZERO);
     for l in lines {
         match l.2 {
             "交易" => pn += 1,
@@ -207,12 +222,14 @@ fn summary(account: &str, lines: &[Line]) -> String {
             _ => {}
         }
         recv += d(l.4);
+        fees += fee(l);
     }
+    let net = recv + fees;
     format!(
         "#支付宝业务汇总查询\r\n#账号：[{account}]\r\n#起始日期：[2026年11月24日 00:00:00]   终止日期：[2026年11月25日 00:00:00]\r\n\
          #-----------------------------------------业务汇总列表----------------------------------------\r\n\
          门店编号,门店名称,交易订单总笔数,退款订单总笔数,订单金额（元）,商家实收（元）,支付宝优惠（元）,商家优惠（元）,卡消费金额（元）,服务费（元）,分润（元）,实收净额（元）\r\n\
-         合计,,{pn},{rn},0.00,{recv},0.00,0.00,0.00,0.00,0.00,{recv}\r\n\
+         合计,,{pn},{rn},0.00,{recv},0.00,0.00,0.00,{fees},0.00,{net}\r\n\
          #-----------------------------------------业务汇总列表结束------------------------------------\r\n"
     )
 }
@@ -424,7 +441,9 @@ async fn every_kind(backend: Backend) {
     );
     assert_eq!(r.summary.total.received, d("389.00"));
     assert_eq!(r.summary.total.refunded, d("-50.00"));
-    assert_eq!(r.summary.total.net, d("340.00"));
+    // The bill charges 0.6 % on each payment (see `fee`): net is what is left after it.
+    assert_eq!(r.summary.total.fees, d("-2.33"));
+    assert_eq!(r.summary.total.net, d("337.67"));
 
     // Query an order the bill lacks: the simulator has no such trade. It informs, closes nothing.
     let missing = by(Category::MissingFromBill)[0].id.unwrap();

@@ -8,6 +8,7 @@ pub mod orders;
 pub mod policy;
 pub mod reconcile;
 pub mod refunds;
+pub mod revenue;
 pub mod status;
 pub mod verify;
 

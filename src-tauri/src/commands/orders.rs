@@ -29,6 +29,21 @@ pub async fn orders_list(
     })
 }
 
+/// Totals of every order the filter selects, for the list's footer.
+#[tauri::command]
+pub async fn orders_totals(
+    state: State<'_, AppState>,
+    filter: OrderFilter,
+) -> IpcResult<OrderTotals> {
+    let a = state.current().await?;
+    let f = filter.to_core(&PageRequest {
+        after: None,
+        limit: 0,
+    })?;
+    let t = paydesk_core::order_totals::order_totals(&a.desk.store, &f).await?;
+    Ok(OrderTotals::from(&t))
+}
+
 #[tauri::command]
 pub async fn order_detail(
     state: State<'_, AppState>,

@@ -264,7 +264,17 @@ pub async fn recon_export_csv(
         };
         let file = std::fs::File::create(&target).map_err(cannot)?;
         let mut out = std::io::BufWriter::new(file);
-        core::report::write_csv(&report, &mut out)?;
+        // A name ending in .xlsx gets the workbook (numbers as numbers), anything else the CSV.
+        let xlsx = target
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+        if xlsx {
+            use std::io::Write as _;
+            out.write_all(&core::xlsx::to_xlsx(&report)?)
+                .map_err(cannot)?;
+        } else {
+            core::report::write_csv(&report, &mut out)?;
+        }
         let file = out.into_inner().map_err(|e| cannot(e.into_error()))?;
         file.sync_all().map_err(cannot)?;
         Ok(file.metadata().map_err(cannot)?.len())

@@ -343,6 +343,8 @@ fn profile_of(s: &ProfileSettings, old: Option<&Profile>) -> IpcResult<Profile> 
             None
         },
         app_cert: if cert { path(&s.keys.app_cert) } else { None },
+        // Not on the settings form: a rate set in the file is kept as it is.
+        fee_rate: old.and_then(|o| o.fee_rate.clone()),
         alipay_cert: if cert {
             path(&s.keys.alipay_cert)
         } else {

@@ -15,6 +15,7 @@ pub mod policy;
 pub mod profiles;
 pub mod reconcile;
 pub mod refunds;
+pub mod revenue;
 pub mod verify;
 
 use chrono::NaiveDateTime;

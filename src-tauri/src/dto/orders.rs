@@ -53,6 +53,32 @@ pub struct OrderFilter {
     pub min_amount: Option<String>,
     pub max_amount: Option<String>,
     pub refund: RefundFilterState,
+    /// Paid on or after this day (YYYY-MM-DD, Beijing).
+    pub paid_from: Option<String>,
+    /// Paid on or before this day (inclusive).
+    pub paid_to: Option<String>,
+}
+
+/// What everything the filter selects adds up to (not only the page on screen).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct OrderTotals {
+    pub orders: i64,
+    pub real_price: String,
+    pub paid_orders: i64,
+    pub paid: String,
+    pub refunded: String,
+}
+
+impl From<&paydesk_core::order_totals::OrderTotals> for OrderTotals {
+    fn from(t: &paydesk_core::order_totals::OrderTotals) -> Self {
+        OrderTotals {
+            orders: t.orders,
+            real_price: super::money(t.real_price),
+            paid_orders: t.paid_orders,
+            paid: super::money(t.paid),
+            refunded: super::money(t.refunded),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -87,6 +113,14 @@ impl OrderFilter {
                 .map(|d| parse_date("from", d))
                 .transpose()?,
             created_to,
+            paid_from: non_empty(&self.paid_from)
+                .map(|d| parse_date("paid from", d))
+                .transpose()?,
+            paid_to: match non_empty(&self.paid_to) {
+                // Inclusive, as the created-date filter.
+                Some(d) => Some(parse_date("paid to", d)? + chrono::TimeDelta::days(1)),
+                None => None,
+            },
             user: non_empty(&self.user).and_then(user_ref),
             number_prefix: non_empty(&self.number_prefix).map(str::to_string),
             min_amount: non_empty(&self.min_amount)
@@ -418,6 +452,8 @@ mod tests {
             min_amount: None,
             max_amount: None,
             refund: RefundFilterState::Partial,
+            paid_from: None,
+            paid_to: None,
         };
         let page = PageRequest {
             after: None,
@@ -450,6 +486,8 @@ mod tests {
             min_amount: None,
             max_amount: Some("99.5".into()),
             refund: RefundFilterState::Any,
+            paid_from: None,
+            paid_to: None,
         };
         let c = f
             .to_core(&PageRequest {

@@ -21,6 +21,7 @@ import type {
   OrderDetail,
   OrderFilter,
   OrderPage,
+  OrderTotals,
   OrderRow,
   PageRequest,
   PayLink,
@@ -35,6 +36,9 @@ import type {
   ReconRunResult,
   ReconSource,
   ProfileList,
+  RevenueExport,
+  RevenueGroup,
+  RevenueReportDto,
   ProfileSettings,
   ProfileSummary,
   SettingsText,
@@ -67,6 +71,7 @@ export const profileTestConnection = (settings: ProfileSettings) =>
 
 // Orders
 export const ordersList = (filter: OrderFilter, page: PageRequest) => call<OrderPage>('orders_list', { filter, page })
+export const ordersTotals = (filter: OrderFilter) => call<OrderTotals>('orders_totals', { filter })
 export const orderDetail = (orderNumber: string) => call<OrderDetail>('order_detail', { orderNumber })
 export const orderTradeStatus = (orderNumber: string) => call<TradeStatusView>('order_trade_status', { orderNumber })
 export const testOrderCreate = (req: TestOrderRequest) => call<OrderRow>('test_order_create', { req })
@@ -138,4 +143,8 @@ export const reconRows = (runId: number, filter: ReconRowFilter, offset: number,
 export const reconAction = (rowId: number, action: ReconAction, note: string | null, confirm: string | null) =>
   call<ReconActionResult>('recon_action', { rowId, action, note, confirm })
 export const reconExportCsv = (runId: number, path: string) => call<ReconExport>('recon_export_csv', { runId, path })
+
+export const revenueReport = (from: string, to: string, by: RevenueGroup) => call<RevenueReportDto>('revenue_report', { from, to, by })
+export const revenueExport = (from: string, to: string, by: RevenueGroup, path: string) =>
+  call<RevenueExport>('revenue_export', { from, to, by, path })
 export const reconCompare = (earlier: number, later: number) => call<ReconDiff>('recon_compare', { earlier, later })

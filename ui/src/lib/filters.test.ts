@@ -4,7 +4,7 @@ import { activeFilterCount, emptyFilterForm, interpretSearch, toOrderFilter } fr
 describe('toOrderFilter', () => {
   it('maps an empty form to "everything"', () => {
     expect(toOrderFilter(emptyFilterForm())).toEqual({
-      filter: { status: [], from: null, to: null, user: null, number_prefix: null, min_amount: null, max_amount: null, refund: 'any' },
+      filter: { status: [], from: null, to: null, user: null, number_prefix: null, min_amount: null, max_amount: null, refund: 'any', paid_from: null, paid_to: null },
       problems: [],
     })
   })
@@ -19,6 +19,7 @@ describe('toOrderFilter', () => {
       minAmount: '10',
       maxAmount: '1,000.5',
       refund: 'partial' as const,
+      paidDates: ['2024-05-10', '2024-05-12'] as [string, string],
     }
     expect(toOrderFilter(form)).toEqual({
       filter: {
@@ -30,6 +31,8 @@ describe('toOrderFilter', () => {
         min_amount: '10.00',
         max_amount: '1000.50',
         refund: 'partial',
+        paid_from: '2024-05-10',
+        paid_to: '2024-05-12',
       },
       problems: [],
     })
@@ -48,6 +51,8 @@ describe('toOrderFilter', () => {
     expect(toOrderFilter({ ...emptyFilterForm(), dates: ['2024-06-02', '2024-06-01'] }).problems).toEqual(['date_range'])
     expect(toOrderFilter({ ...emptyFilterForm(), dates: ['2024/06/01', '2024-06-02'] }).problems).toEqual(['date'])
     expect(toOrderFilter({ ...emptyFilterForm(), numberPrefix: '2024 05' }).problems).toEqual(['number_prefix'])
+    expect(toOrderFilter({ ...emptyFilterForm(), paidDates: ['2024-06-02', '2024-06-01'] }).problems).toEqual(['paid_range'])
+    expect(toOrderFilter({ ...emptyFilterForm(), paidDates: ['2024-06', '2024-06-01'] }).problems).toEqual(['paid_date'])
   })
 
   it('lets the search box fill user or number prefix, explicit fields winning', () => {

@@ -74,7 +74,7 @@ describe('categories', () => {
     const sorted = sortByCategory([{ category: 'other_type' }, { category: 'brand_new' }, { category: 'missed_notify' }, { category: 'matched' }])
     expect(sorted.map((c) => c.category)).toEqual(['matched', 'missed_notify', 'other_type', 'brand_new'])
     expect(categoryRank('matched')).toBe(0)
-    expect(categoryRank('other_type')).toBe(15)
+    expect(categoryRank('other_type')).toBe(16)
   })
 
   it('have a tone; agreement is green and other apps grey', () => {
@@ -86,7 +86,7 @@ describe('categories', () => {
   })
 
   it('have a label and an explanation in both languages, and so do the actions', () => {
-    expect(RECON_CATEGORIES).toHaveLength(16)
+    expect(RECON_CATEGORIES).toHaveLength(17)
     for (const cat of [zh, en]) {
       for (const c of RECON_CATEGORIES) {
         expect(cat.recon.category[c].label, c).toBeTruthy()

@@ -11,6 +11,7 @@ pub mod pay_link;
 pub mod policy;
 pub mod reconcile;
 pub mod refund;
+pub mod report;
 pub mod settle;
 pub mod sign;
 pub mod sim;

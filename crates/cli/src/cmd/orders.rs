@@ -70,6 +70,12 @@ pub struct OrdersArgs {
     /// created_time < this (Beijing)
     #[arg(long, value_parser = parse_time)]
     to: Option<NaiveDateTime>,
+    /// pay_time ≥ this (Beijing)
+    #[arg(long, value_parser = parse_time)]
+    paid_from: Option<NaiveDateTime>,
+    /// pay_time < this (Beijing)
+    #[arg(long, value_parser = parse_time)]
+    paid_to: Option<NaiveDateTime>,
     /// The buyer: user id, 11-digit mobile, or username
     #[arg(long)]
     user: Option<String>,
@@ -116,6 +122,8 @@ pub fn list(ctx: &Ctx, a: OrdersArgs) -> CmdResult {
         statuses: a.status,
         created_from: a.from,
         created_to: a.to,
+        paid_from: a.paid_from,
+        paid_to: a.paid_to,
         user,
         number_prefix: a.prefix,
         min_amount: a.min_amount,

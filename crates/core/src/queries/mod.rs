@@ -13,9 +13,11 @@ pub mod credits;
 pub mod grants;
 pub mod ops;
 pub mod orders;
+pub mod recon_carry;
 pub mod recon_rows;
 pub mod reconcile;
 pub mod refunds;
+pub mod revenue;
 pub mod settings;
 pub mod users;
 

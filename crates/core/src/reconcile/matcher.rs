@@ -2,13 +2,13 @@
 //! out_trade_no = order_number) and Paydesk refunds (by out_request_no). One pass over the
 //! bill, then one over what the bill did not mention.
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashSet};
 
 use alipay::bill::{BillKind, BillRow};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 
+use super::checks::cross_day_message;
 use super::{Category, CategoryTotals, Control, DayTotals, Discrepancy, ReconResult, Summary};
 use crate::db::{fen_to_money, money_to_fen};
 use crate::domain::{OrderNumber, OrderStatus};
@@ -17,132 +17,8 @@ use crate::queries::reconcile::{OrderKey, RefundKey};
 /// How often matching reports progress and looks at the cancel flag.
 const BATCH: usize = 50_000;
 
-/// Hash maps with a fast non-cryptographic hasher: the keys come from our own database and
-/// Alipay's bill, and a million of them are hashed twice per run.
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-
-/// An order number as a map key: the platform's are digit strings, held as the number
-/// `1<digits>` (the leading 1 keeps leading zeros apart) so a million of them need no
-/// allocation and hash as one integer; anything longer or not all digits is kept as text.
-fn digits_key(s: &str) -> Option<u128> {
-    (!s.is_empty() && s.len() <= 37 && s.bytes().all(|b| b.is_ascii_digit())).then(|| {
-        s.bytes()
-            .fold(1u128, |acc, b| acc * 10 + u128::from(b - b'0'))
-    })
-}
-
-fn digits_text(k: u128) -> String {
-    let s = k.to_string();
-    s[1..].to_string()
-}
-
-struct OrderSlot {
-    key: OrderKey,
-    /// Payment rows seen for this order number.
-    seen: u32,
-    /// Hash of the first payment's trade_no: a second row with the same hash is the same trade
-    /// listed twice, another hash a second payment.
-    first_trade: u64,
-}
-
-struct RefundSlot {
-    key: RefundKey,
-    seen: bool,
-}
-
-/// The platform side of a run: orders by number, Paydesk refunds by out_request_no.
-#[derive(Default)]
-pub struct Ledger {
-    orders: HashMap<u128, OrderSlot>,
-    /// Order numbers that are not short digit strings.
-    other_orders: HashMap<Box<str>, OrderSlot>,
-    /// Order numbers used by more than one order (the column is not unique): all their ids.
-    shared: HashMap<String, Vec<i64>>,
-    refunds: HashMap<String, RefundSlot>,
-}
-
-impl Ledger {
-    pub fn with_capacity(orders: usize) -> Ledger {
-        Ledger {
-            orders: HashMap::with_capacity_and_hasher(orders, Default::default()),
-            ..Ledger::default()
-        }
-    }
-
-    pub fn add_order(&mut self, number: &str, key: OrderKey) {
-        let entry = match digits_key(number) {
-            Some(k) => self.orders.entry(k),
-            None => {
-                // Rare (not a platform number): the text map, same rules.
-                match self.other_orders.entry(number.into()) {
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(OrderSlot {
-                            key,
-                            seen: 0,
-                            first_trade: 0,
-                        });
-                    }
-                    std::collections::hash_map::Entry::Occupied(o) => {
-                        let first = o.get().key.id;
-                        self.note_shared(number, first, key.id);
-                    }
-                }
-                return;
-            }
-        };
-        match entry {
-            Entry::Vacant(v) => {
-                v.insert(OrderSlot {
-                    key,
-                    seen: 0,
-                    first_trade: 0,
-                });
-            }
-            Entry::Occupied(o) => {
-                let first = o.get().key.id;
-                self.note_shared(number, first, key.id);
-            }
-        }
-    }
-
-    fn note_shared(&mut self, number: &str, first: i64, id: i64) {
-        if first == id {
-            return;
-        }
-        let ids = self
-            .shared
-            .entry(number.to_string())
-            .or_insert_with(|| vec![first]);
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-
-    fn slot_mut(&mut self, number: &str) -> Option<&mut OrderSlot> {
-        match digits_key(number) {
-            Some(k) => self.orders.get_mut(&k),
-            None => self.other_orders.get_mut(number),
-        }
-    }
-
-    fn is_shared(&self, number: &str) -> Option<&Vec<i64>> {
-        if self.shared.is_empty() {
-            None
-        } else {
-            self.shared.get(number)
-        }
-    }
-
-    pub fn add_refund(&mut self, key: RefundKey) {
-        self.refunds
-            .entry(key.out_request_no.clone())
-            .or_insert(RefundSlot { key, seen: false });
-    }
-
-    pub fn orders_len(&self) -> usize {
-        self.orders.len() + self.other_orders.len()
-    }
-}
+pub use super::ledger::Ledger;
+use super::ledger::{OrderSlot, RefundSlot, digits_text};
 
 /// An order number as the ledger holds it.
 #[derive(Debug, Clone)]
@@ -270,6 +146,9 @@ fn fen(d: Decimal) -> Option<i64> {
 struct Acc {
     found: Vec<Discrepancy>,
     categories: BTreeMap<Category, CategoryTotals>,
+    /// The run's period: a payment matched to an order paid here outside it is recorded.
+    start: NaiveDateTime,
+    end: NaiveDateTime,
 }
 
 impl Acc {
@@ -331,6 +210,8 @@ pub fn match_bill(
     let mut acc = Acc {
         found: Vec::new(),
         categories: BTreeMap::new(),
+        start,
+        end,
     };
     let mut days: BTreeMap<chrono::NaiveDate, DayTotals> = BTreeMap::new();
     let mut outside_refunds: HashSet<&str> = HashSet::new();
@@ -411,6 +292,7 @@ pub fn match_bill(
             // Balance-paid and free orders never go through Alipay.
             && s.key.pay_type != 2
             && s.key.real_price_fen > 0
+            && (ledger.billed_elsewhere.is_empty() || !ledger.billed_elsewhere.contains(&s.key.id))
     };
     // Order numbers shared by several orders were reported as such when the bill named them;
     // the text is only needed to look them up when there are any.
@@ -531,6 +413,7 @@ fn match_payment(row: &BillRow, ledger: &mut Ledger, acc: &mut Acc, defer: bool)
         ));
         return true;
     }
+    let ledger_fee = ledger.fee_rate;
     let Some(slot) = ledger.slot_mut(&row.out_trade_no) else {
         if defer {
             return false;
@@ -608,7 +491,28 @@ fn match_payment(row: &BillRow, ledger: &mut Ledger, acc: &mut Acc, defer: bool)
             ),
         }
     };
-    let d = (category != Category::Matched).then(|| discrepancy(category, message));
+    let (category, message) = match (category, ledger_fee) {
+        (Category::Matched, Some(rate)) => {
+            match fen(row.service_fee).and_then(|fee| rate.check(slot.key.real_price_fen, fee)) {
+                Some(m) => (Category::FeeMismatch, m),
+                None => (category, message),
+            }
+        }
+        _ => (category, message),
+    };
+    let elsewhere = slot
+        .key
+        .pay_time
+        .is_none_or(|t| t < acc.start || t >= acc.end);
+    let d = if category == Category::Matched && elsewhere {
+        // Stored (explained, so never open) as the record the other day's run looks for.
+        Some(discrepancy(
+            category,
+            cross_day_message(row.finished, slot.key.pay_time),
+        ))
+    } else {
+        (category != Category::Matched).then(|| discrepancy(category, message))
+    };
     slot.seen = 1;
     slot.first_trade = h;
     match d {
@@ -626,7 +530,23 @@ fn match_refund<'r>(
     acc: &mut Acc,
     defer: bool,
 ) -> bool {
+    // A refund of a trade that is not the platform's (another app or shop on the same account)
+    // is none of Paydesk's business, whoever made it.
+    let other_app = || {
+        from_row(
+            row,
+            Category::OtherApp,
+            format!(
+                "a refund of {:?}, not a platform order number: a trade of another app or shop",
+                row.out_trade_no
+            ),
+        )
+    };
     let Some(no) = row.out_request_no.as_deref() else {
+        if OrderNumber::parse(&row.out_trade_no).is_err() {
+            acc.push(other_app());
+            return true;
+        }
         acc.push(from_row(
             row,
             Category::RefundOutsidePaydesk,
@@ -637,6 +557,10 @@ fn match_refund<'r>(
     let Some(slot) = ledger.refunds.get_mut(no) else {
         if defer && !outside.contains(no) {
             return false;
+        }
+        if OrderNumber::parse(&row.out_trade_no).is_err() {
+            acc.push(other_app());
+            return true;
         }
         let (category, message) = if outside.insert(no) {
             (

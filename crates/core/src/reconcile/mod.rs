@@ -11,10 +11,13 @@
 
 pub mod actions;
 pub mod browse;
+pub mod checks;
 pub mod intake;
+mod ledger;
 pub mod matcher;
 pub mod report;
 pub mod runs;
+pub mod xlsx;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -144,6 +147,9 @@ pub enum Category {
     RefundMatched,
     /// Paid at Alipay, a different amount than the order's real_price.
     AmountMismatch,
+    /// Agrees with its order, but the 服务费 Alipay took is not the profile's fee rate of the
+    /// amount (rounded to the fen, half away from zero).
+    FeeMismatch,
     /// Paid at Alipay, still unpaid locally: the notify was missed. Action: settle.
     MissedNotify,
     /// Paid at Alipay after the order was cancelled or timed out locally. Action: settle (flagged).
@@ -174,10 +180,11 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 16] = [
+    pub const ALL: [Category; 17] = [
         Category::Matched,
         Category::RefundMatched,
         Category::AmountMismatch,
+        Category::FeeMismatch,
         Category::MissedNotify,
         Category::PaidAfterClose,
         Category::StatusUnknown,
@@ -198,6 +205,7 @@ impl Category {
             Category::Matched => "matched",
             Category::RefundMatched => "refund_matched",
             Category::AmountMismatch => "amount_mismatch",
+            Category::FeeMismatch => "fee_mismatch",
             Category::MissedNotify => "missed_notify",
             Category::PaidAfterClose => "paid_after_close",
             Category::StatusUnknown => "status_unknown",

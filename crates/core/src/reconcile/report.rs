@@ -1,6 +1,7 @@
 //! The run as a CSV file finance opens in Excel: UTF-8 with a BOM (without it Excel reads the
 //! Chinese as the ANSI code page), the summary first, then the per-day money, then every
-//! discrepancy. Money is written as exact two-decimal text.
+//! discrepancy. Money is written as exact two-decimal text; text from bills and customers
+//! (subjects, notes, names) goes through [`guard_text`], so Excel never runs it as a formula.
 
 use std::io::Write;
 
@@ -8,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::runs::RunReport;
 use super::{ReconError, ReconResult};
+use crate::export::guard_text;
 
 fn money(d: Decimal) -> String {
     let mut v = d;
@@ -35,10 +37,10 @@ pub fn write_csv<W: Write>(run: &RunReport, out: W) -> ReconResult<()> {
         ],
         vec!["period".into(), run.period.to_string()],
         vec!["status".into(), run.status.clone()],
-        vec!["operator".into(), run.operator.clone()],
-        vec!["profile".into(), run.profile.clone()],
+        vec!["operator".into(), guard_text(&run.operator).into_owned()],
+        vec!["profile".into(), guard_text(&run.profile).into_owned()],
         vec!["started".into(), run.started_time.to_string()],
-        vec!["bill".into(), run.bill.source.clone()],
+        vec!["bill".into(), guard_text(&run.bill.source).into_owned()],
         vec!["bill sha256".into(), run.bill.sha256.clone()],
         vec!["account".into(), run.bill.account.clone()],
         vec!["bill rows".into(), s.bill_rows.to_string()],
@@ -106,7 +108,17 @@ pub fn write_csv<W: Write>(run: &RunReport, out: W) -> ReconResult<()> {
     for d in &run.discrepancies {
         // Long digit strings get a tab suffix, as in Alipay's own bill, so Excel keeps them as
         // text instead of rounding them to 15 significant digits.
-        let id = |s: &Option<String>| s.as_ref().map(|v| format!("{v}\t")).unwrap_or_default();
+        let id = |s: &Option<String>| {
+            s.as_ref()
+                .map(|v| format!("{}\t", guard_text(v)))
+                .unwrap_or_default()
+        };
+        let text = |s: &Option<String>| {
+            s.as_deref()
+                .map(guard_text)
+                .unwrap_or_default()
+                .into_owned()
+        };
         w.write_record([
             d.id.map(|i| i.to_string()).unwrap_or_default(),
             d.category.as_str().to_string(),
@@ -118,15 +130,15 @@ pub fn write_csv<W: Write>(run: &RunReport, out: W) -> ReconResult<()> {
             opt_money(d.bill_amount),
             opt_money(d.order_amount),
             d.at.map(|t| t.to_string()).unwrap_or_default(),
-            d.subject.clone().unwrap_or_default(),
-            d.local_status.clone().unwrap_or_default(),
-            d.message.clone(),
+            text(&d.subject),
+            text(&d.local_status),
+            guard_text(&d.message).into_owned(),
             d.suggested
                 .map(|a| a.as_str().to_string())
                 .unwrap_or_default(),
-            d.action.clone().unwrap_or_default(),
+            text(&d.action),
             d.action_time.map(|t| t.to_string()).unwrap_or_default(),
-            d.action_by.clone().unwrap_or_default(),
+            text(&d.action_by),
         ])
         .map_err(io)?;
     }

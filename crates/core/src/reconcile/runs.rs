@@ -271,6 +271,21 @@ pub async fn run(desk: &Desk, req: RunRequest, ctl: &Control) -> ReconResult<Run
         summary_name: bill.info.summary_name.clone(),
         export_time: bill.info.export_time,
     };
+    // Fees are checked only when the bill has the column (without it each fee reads 0.00).
+    ledger.check_fees(
+        bill.info
+            .has_service_fee
+            .then(|| super::checks::FeeRate::new(desk.fee_rate))
+            .flatten(),
+    );
+    let mut tx = store.begin_read().await?;
+    let last = period.end_day().pred_opt().unwrap_or(period.end_day());
+    for id in
+        crate::queries::recon_carry::billed_elsewhere(&mut tx, period.first_day(), last).await?
+    {
+        ledger.add_billed_elsewhere(id);
+    }
+    tx.rollback().await?;
     let ctl_match = ctl.clone();
     let handle = tokio::runtime::Handle::current();
     let store_match = store.clone();
