@@ -3,7 +3,6 @@
 //! `close ORDER` cancels an unpaid platform order (Alipay's trade closed first, credits and
 //! coupon given back). `close --out-trade-no|--trade-no` is the raw gateway call alone.
 
-use alipay::TradeRef;
 use clap::Args;
 use paydesk_core::confirm::Guarded;
 use paydesk_core::ops::close::{Expired, close, expire};
@@ -53,11 +52,7 @@ pub struct CloseArgs {
 }
 
 pub fn run(ctx: &Ctx, a: CloseArgs) -> CmdResult {
-    let by = match (&a.out_trade_no, &a.trade_no) {
-        (Some(n), _) => Some(TradeRef::OutTradeNo(n.clone())),
-        (None, Some(t)) => Some(TradeRef::TradeNo(t.clone())),
-        (None, None) => None,
-    };
+    let by = gateway::trade_ref(&a.out_trade_no, &a.trade_no);
     let Some(order) = a.order.as_deref() else {
         return match by {
             Some(by) => gateway::close_trade(ctx, &a.conn, by, a.confirm.as_deref()),
@@ -67,12 +62,7 @@ pub fn run(ctx: &Ctx, a: CloseArgs) -> CmdResult {
             )),
         };
     };
-    if let Some(flag) = a.conn.first_given() {
-        return Err(Failure::usage(format!(
-            "{flag} applies to the raw gateway form (--out-trade-no/--trade-no); an ORDER is \
-             closed through the profile's own gateway"
-        )));
-    }
+    gateway::order_form_only(&a.conn, "closed")?;
     let order = parse_order(order)?;
     let rt = runtime()?;
     let desk = open_desk(ctx, &a.db, true, &rt)?;

@@ -132,6 +132,26 @@ impl ConnArgs {
     }
 }
 
+/// The trade of a verb's raw gateway form (`--out-trade-no` beats `--trade-no`), if given.
+pub fn trade_ref(out_trade_no: &Option<String>, trade_no: &Option<String>) -> Option<TradeRef> {
+    match (out_trade_no, trade_no) {
+        (Some(n), _) => Some(TradeRef::OutTradeNo(n.clone())),
+        (None, Some(t)) => Some(TradeRef::TradeNo(t.clone())),
+        (None, None) => None,
+    }
+}
+
+/// Refuses connection flags on a verb's ORDER form, which goes through the profile's gateway.
+pub fn order_form_only(conn: &ConnArgs, verb: &str) -> Result<(), Failure> {
+    match conn.first_given() {
+        None => Ok(()),
+        Some(flag) => Err(Failure::usage(format!(
+            "{flag} applies to the raw gateway form (--out-trade-no/--trade-no); an ORDER is \
+             {verb} through the profile's own gateway"
+        ))),
+    }
+}
+
 pub fn parse_amount(s: &str) -> Result<Amount, String> {
     s.parse::<Amount>().map_err(|e| e.to_string())
 }

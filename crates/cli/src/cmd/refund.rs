@@ -4,7 +4,6 @@
 //! called, resumable, never twice). `refund --out-trade-no|--trade-no …` is the raw gateway call
 //! for a trade the platform may not know, with the operator's own idempotency key.
 
-use alipay::TradeRef;
 use clap::{Args, Subcommand};
 use paydesk_core::confirm::Guarded;
 use paydesk_core::ops::refund::{list as list_refunds, refund, resume};
@@ -70,11 +69,7 @@ pub struct RefundArgs {
 }
 
 pub fn run(ctx: &Ctx, a: RefundArgs) -> CmdResult {
-    let by = match (&a.out_trade_no, &a.trade_no) {
-        (Some(n), _) => Some(TradeRef::OutTradeNo(n.clone())),
-        (None, Some(t)) => Some(TradeRef::TradeNo(t.clone())),
-        (None, None) => None,
-    };
+    let by = gateway::trade_ref(&a.out_trade_no, &a.trade_no);
     match (a.order.as_deref(), by) {
         (Some(order), _) => refund_order(ctx, order, &a),
         (None, Some(by)) => {
@@ -107,12 +102,7 @@ pub fn run(ctx: &Ctx, a: RefundArgs) -> CmdResult {
 }
 
 fn refund_order(ctx: &Ctx, order: &str, a: &RefundArgs) -> CmdResult {
-    if let Some(flag) = a.conn.first_given() {
-        return Err(Failure::usage(format!(
-            "{flag} applies to the raw gateway form (--out-trade-no/--trade-no); an ORDER is \
-             refunded through the profile's own gateway"
-        )));
-    }
+    gateway::order_form_only(&a.conn, "refunded")?;
     let order = parse_order(order)?;
     let amount: Option<Decimal> = a
         .amount

@@ -3,7 +3,7 @@
 
 use alipay::callback::CallbackBreakdown;
 use alipay::pasted::{BusinessResult, check_pasted_response, is_response};
-use alipay::{CallbackKind, PublicKey, SignType, SignedOver, VerifiedCallback};
+use alipay::{PublicKey, SignType, SignedOver, VerifiedCallback};
 use serde::Serialize;
 
 use crate::inputs::Item;
@@ -17,35 +17,18 @@ pub struct Checks {
     pub alipay_cert_sn: Option<String>,
 }
 
-/// What the input is. Serialised as before for callbacks (`return`, `notify`, `unknown`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InputKind {
-    Return,
-    Notify,
-    Unknown,
-    Response,
-}
+/// What the input is: core's kinds (return, notify, unknown, response), one definition for the
+/// CLI and the app's Verify view.
+pub use paydesk_core::verify_report::InputKind;
 
-impl From<CallbackKind> for InputKind {
-    fn from(k: CallbackKind) -> Self {
-        match k {
-            CallbackKind::Return => InputKind::Return,
-            CallbackKind::Notify => InputKind::Notify,
-            CallbackKind::Unknown => InputKind::Unknown,
-        }
-    }
-}
-
-impl InputKind {
-    pub fn name(k: Option<InputKind>) -> &'static str {
-        match k {
-            Some(InputKind::Return) => "return",
-            Some(InputKind::Notify) => "notify",
-            Some(InputKind::Unknown) => "unknown",
-            Some(InputKind::Response) => "response",
-            None => "-",
-        }
+/// The kind's word in human output, `-` when the input could not be read at all.
+pub fn kind_name(k: Option<InputKind>) -> &'static str {
+    match k {
+        Some(InputKind::Return) => "return",
+        Some(InputKind::Notify) => "notify",
+        Some(InputKind::Unknown) => "unknown",
+        Some(InputKind::Response) => "response",
+        None => "-",
     }
 }
 

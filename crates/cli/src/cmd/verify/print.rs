@@ -8,7 +8,7 @@ use std::io::Write;
 use alipay::callback::FieldBreakdown;
 use alipay::visible::visible;
 
-use super::judge::{InputKind, Verdict};
+use super::judge::{Verdict, kind_name};
 use crate::output;
 
 fn facts(v: &Verdict) -> String {
@@ -65,7 +65,7 @@ pub fn write_compact(out: &mut impl Write, v: &Verdict) -> std::io::Result<()> {
         out,
         "{:<7} {:<8} {:<24} {detail}",
         v.verdict,
-        InputKind::name(v.kind),
+        kind_name(v.kind),
         visible(&v.origin),
     )
 }
@@ -81,7 +81,7 @@ pub fn write_detailed(out: &mut impl Write, v: &Verdict) -> std::io::Result<()> 
         v.verdict,
         v.index,
         visible(&v.origin),
-        InputKind::name(v.kind)
+        kind_name(v.kind)
     )?;
     if let Some(n) = &v.note {
         writeln!(out, "  note: {n}")?;
@@ -114,7 +114,7 @@ pub fn write_detailed(out: &mut impl Write, v: &Verdict) -> std::io::Result<()> 
         writeln!(
             out,
             "  kind {}, charset {}{}, sign_type {}{}",
-            InputKind::name(Some(b.kind.into())),
+            kind_name(Some(b.kind.into())),
             b.charset,
             if b.charset_declared.is_none() {
                 " (assumed)"
